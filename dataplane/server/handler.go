@@ -1,0 +1,162 @@
+package server
+
+import (
+	"errors"
+
+	"github.com/go-logr/logr"
+	"github.com/valyala/fasthttp"
+
+	"github.com/turnpike-gateway/turnpike/dataplane/problem"
+	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
+	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
+)
+
+// serveRequest is the whole life of a request in the data plane. The order of
+// the steps is fixed here and nowhere else; each step says what it may answer.
+func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
+	// 1. Snapshot. One atomic load: a swap during this request changes nothing
+	//    for it, and it never sees half of two snapshots.
+	st := dp.state.Load()
+	if st == nil {
+		writeProblem(ctx, problem.NoRoute)
+		return
+	}
+
+	// 2. Route match: listener by host, virtual host, then the first route whose
+	//    path, method, headers and query match. Nothing matches: 404.
+	route, _ := st.routes.Match(socketKey, (*requestView)(ctx))
+	keepQueryAsSent(ctx)
+	if route == nil {
+		writeProblem(ctx, problem.NoRoute)
+		return
+	}
+	plan := st.plans[route]
+
+	// 3. Fail closed: a route whose filters this data plane cannot apply answers
+	//    500 rather than being served without them.
+	if plan == nil || plan.unservable {
+		writeProblem(ctx, problem.RouteUnavailable)
+		return
+	}
+
+	// 4. Filters, in the order the route lists them. They edit the request; one
+	//    that answers the request itself ends it here.
+	if !plan.filters.Apply(ctx) {
+		return
+	}
+
+	// 5. Backend by weight, endpoint round robin. No valid backend: 500; no ready
+	//    endpoint: 503. This comes after the filters so that a route whose filter
+	//    answers (a redirect) needs no backend.
+	endpoint, backend, outcome := plan.target.Pick()
+	if outcome != upstream.OK {
+		dp.answerFailure(ctx, route, backend, outcome, nil)
+		return
+	}
+
+	// 6. Forward over a pooled connection; the backend's response is relayed.
+	//    Unreachable: 502; too slow: 504; no free connection: 503.
+	if outcome, err := endpoint.Forward(ctx); outcome != upstream.OK {
+		dp.answerFailure(ctx, route, backend, outcome, err)
+	}
+}
+
+// answerFailure writes the problem for an outcome and logs why at debug level:
+// the reason (an address, an error) never goes to the client.
+func (dp *DataPlane) answerFailure(ctx *fasthttp.RequestCtx, route *snapshot.Route, backend *snapshot.Backend, outcome upstream.Outcome, err error) {
+	writeProblem(ctx, problemFor(outcome))
+	if debug := dp.log.V(1); debug.Enabled() {
+		kv := []any{"route", route.ID, "outcome", outcome.String()}
+		if backend != nil {
+			kv = append(kv, "backend", backend.Name)
+			if backend.Invalid != "" {
+				kv = append(kv, "reason", backend.Invalid)
+			}
+		}
+		if err != nil {
+			kv = append(kv, "error", err.Error())
+		}
+		debug.Info("Request not forwarded", kv...)
+	}
+}
+
+func problemFor(outcome upstream.Outcome) *problem.Problem {
+	switch outcome {
+	case upstream.NoReadyEndpoints:
+		return problem.NoEndpoints
+	case upstream.Busy:
+		return problem.UpstreamBusy
+	case upstream.Unreachable:
+		return problem.UpstreamUnreachable
+	case upstream.Timeout:
+		return problem.UpstreamTimeout
+	default:
+		return problem.InvalidBackend
+	}
+}
+
+// writeProblem replaces whatever response is in ctx with the problem document.
+// The body is shared and immutable, so it is set without a copy.
+func writeProblem(ctx *fasthttp.RequestCtx, p *problem.Problem) {
+	ctx.Response.Reset()
+	ctx.Response.SetStatusCode(p.Status)
+	ctx.Response.Header.SetContentType(problem.ContentType)
+	ctx.Response.SetBodyRaw(p.Body())
+}
+
+// writeParseError is the fasthttp ErrorHandler: it answers requests that could
+// not be read, before any routing. fasthttp closes the connection afterwards.
+func writeParseError(ctx *fasthttp.RequestCtx, err error) {
+	var small *fasthttp.ErrSmallBuffer
+	// Not net.Error: in-memory and TLS connections report timeouts through a
+	// Timeout method alone.
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.As(err, &small):
+		writeProblem(ctx, problem.HeaderTooLarge)
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		writeProblem(ctx, problem.BodyTooLarge)
+	case errors.As(err, &timeout) && timeout.Timeout():
+		writeProblem(ctx, problem.RequestTimeout)
+	default:
+		writeProblem(ctx, problem.BadRequest)
+	}
+}
+
+// newFastHTTPServer configures the server of one socket.
+func (dp *DataPlane) newFastHTTPServer(socketKey string, conns *connSet) *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      func(ctx *fasthttp.RequestCtx) { dp.serveRequest(ctx, socketKey) },
+		ErrorHandler: writeParseError,
+		ConnState:    conns.track,
+		Logger:       fasthttpLogger{log: dp.log.WithValues("socket", socketKey)},
+
+		ReadTimeout:        dp.opts.ReadTimeout,
+		WriteTimeout:       dp.opts.WriteTimeout,
+		IdleTimeout:        dp.opts.IdleTimeout,
+		ReadBufferSize:     dp.opts.MaxHeaderBytes,
+		MaxRequestBodySize: dp.opts.MaxRequestBodyBytes,
+		Concurrency:        dp.opts.MaxConnections,
+
+		// A drained connection is told so on its last response.
+		CloseOnShutdown: true,
+		// Relay the backend's headers, and add no Server or Content-Type of our own.
+		NoDefaultServerHeader: true,
+		NoDefaultContentType:  true,
+		// A proxy forwards bodies; it does not parse forms.
+		DisablePreParseMultipartForm: true,
+		SecureErrorLogMessage:        true,
+	}
+}
+
+// fasthttpLogger sends fasthttp's own messages (accept errors, overload) to the
+// debug log.
+type fasthttpLogger struct {
+	log logr.Logger
+}
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	if debug := l.log.V(1); debug.Enabled() {
+		debug.Info("Message from fasthttp", "format", format, "args", args)
+	}
+}

@@ -1,0 +1,137 @@
+package server
+
+import (
+	"fmt"
+
+	"github.com/turnpike-gateway/turnpike/dataplane/filter"
+	"github.com/turnpike-gateway/turnpike/dataplane/router"
+	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
+	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
+)
+
+// state is everything a request needs, built whole for one snapshot and never
+// changed afterwards.
+type state struct {
+	generation uint64
+	routes     *router.Table
+	plans      map[*snapshot.Route]*routePlan
+}
+
+// routePlan is what runs after a route matched.
+type routePlan struct {
+	filters filter.Chain
+	// unservable is set when the route's filters cannot be applied; the route
+	// then answers 500 instead of forwarding without them.
+	unservable bool
+	target     *upstream.Target
+}
+
+// Publish makes snap live and returns once new requests are served by it.
+// Sockets the snapshot newly names are bound first; a socket that cannot be bound
+// is reported in BindErrors and serves nothing, the others go live. Sockets whose
+// Key is unchanged stay open untouched. Sockets the snapshot no longer names stop
+// accepting before Publish returns and finish their in-flight requests in the
+// background. Calls are serialised.
+func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
+	dp.mu.Lock()
+	defer dp.mu.Unlock()
+	if snap == nil {
+		snap = &snapshot.Snapshot{}
+	}
+
+	var result snapshot.PublishResult
+	fail := func(key string, err error) {
+		if result.BindErrors == nil {
+			result.BindErrors = map[string]error{}
+		}
+		result.BindErrors[key] = err
+	}
+
+	// Bind what is new before anything changes, so that failures are known.
+	wanted := map[string]bool{}
+	var opened []*socket
+	for _, l := range snap.Listeners {
+		if l == nil {
+			continue
+		}
+		key := l.Key()
+		switch {
+		case wanted[key]:
+			continue
+		case dp.stopped.Load():
+			fail(key, ErrStopped)
+			continue
+		case l.Protocol != snapshot.ProtocolHTTP:
+			fail(key, fmt.Errorf("protocol %q is not supported", l.Protocol))
+			continue
+		}
+		if _, open := dp.sockets[key]; !open {
+			s, err := dp.openSocket(key)
+			if err != nil {
+				fail(key, err)
+				continue
+			}
+			opened = append(opened, s)
+		}
+		wanted[key] = true
+	}
+	if dp.stopped.Load() {
+		return result
+	}
+
+	// One store makes the whole snapshot live for every socket at once.
+	dp.state.Store(dp.buildState(snap))
+
+	for _, s := range opened {
+		dp.sockets[s.key] = s
+		s.serve(dp.log)
+		dp.log.Info("Socket opened", "socket", s.key)
+	}
+	for key, s := range dp.sockets {
+		if wanted[key] {
+			continue
+		}
+		delete(dp.sockets, key)
+		s.stopAccepting()
+		dp.draining.Add(1)
+		go func() {
+			defer dp.draining.Done()
+			if err := s.drain(dp.opts.DrainTimeout); err != nil {
+				dp.log.Error(err, "Removed socket did not drain in time", "socket", key)
+				return
+			}
+			dp.log.Info("Socket closed", "socket", key)
+		}()
+	}
+	dp.pools.Sweep()
+	dp.log.V(1).Info("Snapshot live", "generation", snap.Generation, "sockets", len(dp.sockets), "bindErrors", len(result.BindErrors))
+	return result
+}
+
+// buildState compiles everything per route ahead of the first request.
+func (dp *DataPlane) buildState(snap *snapshot.Snapshot) *state {
+	routes := router.New(snap)
+	targets := dp.pools.Targets(routes.Routes())
+	st := &state{
+		generation: snap.Generation,
+		routes:     routes,
+		plans:      make(map[*snapshot.Route]*routePlan, len(routes.Routes())),
+	}
+	for _, route := range routes.Routes() {
+		plan := &routePlan{target: targets.For(route)}
+		chain, err := filter.Build(route.Filters)
+		if err != nil {
+			plan.unservable = true
+			dp.log.Error(err, "Route cannot be served as configured; it answers 500", "route", route.ID)
+		}
+		plan.filters = chain
+		for _, b := range route.Backends {
+			if b != nil && b.Invalid != "" && b.Weight > 0 {
+				dp.log.V(1).Info("Backend is invalid; requests sent to it are answered 500",
+					"route", route.ID, "backend", b.Name, "reason", b.Invalid)
+			}
+		}
+		st.plans[route] = plan
+	}
+	return st
+}
