@@ -1,0 +1,12 @@
+// Package controllers is the in-cluster source of the pipeline and its status writer.
+//
+//	informers -> thin reconcilers -> CompileLoop -> compiler.Compile -> Publisher (data plane)
+//	                                      |
+//	                                      └-> StatusWriter (leader only) -> API server
+//
+// The per-kind reconcilers do no work of their own: each event only signals the one
+// debounced CompileLoop, which lists every object from the informer caches, compiles
+// them into a snapshot, publishes it to this replica's data plane, and then hands the
+// status report to the StatusWriter. Every replica runs the loop; only the elected
+// leader runs the StatusWriter, so replicas never fight over status.
+package controllers
