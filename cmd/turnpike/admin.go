@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+)
+
+// adminServer serves the health endpoints on the admin port, in every mode:
+// /healthz answers 200 while the process runs; /readyz answers 200 only once the
+// first snapshot is live and until shutdown begins, so a load balancer never sends
+// traffic to a replica that has nothing to serve or is draining.
+type adminServer struct {
+	address string
+	ready   func() bool
+	log     logr.Logger
+}
+
+func (a *adminServer) handler(ctx context.Context) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if ctx.Err() != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "shutting down")
+			return
+		}
+		if !a.ready() {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, "no snapshot is live yet")
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
+}
+
+// NeedLeaderElection is false: every replica reports its own health.
+func (a *adminServer) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx is done.
+func (a *adminServer) Start(ctx context.Context) error {
+	listener, err := net.Listen("tcp", a.address)
+	if err != nil {
+		return fmt.Errorf("admin server: %w", err)
+	}
+	server := &http.Server{Handler: a.handler(ctx), ReadHeaderTimeout: 5 * time.Second}
+	a.log.Info("Admin server listening", "address", listener.Addr().String())
+	errs := make(chan error, 1)
+	go func() { errs <- server.Serve(listener) }()
+	select {
+	case err := <-errs:
+		return fmt.Errorf("admin server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("admin server shutdown: %w", err)
+	}
+	return nil
+}

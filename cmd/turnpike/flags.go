@@ -1,0 +1,79 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
+)
+
+// commonFlags are the flags every serving mode has.
+type commonFlags struct {
+	adminAddress     string
+	logLevel         string
+	publishAddresses string
+	dataplane        dpserver.Options
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet, defaultAdmin string) {
+	fs.StringVar(&c.adminAddress, "admin-address", defaultAdmin, "address of the admin server (/healthz, /readyz)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info or error")
+	fs.StringVar(&c.publishAddresses, "publish-address", "",
+		"comma-separated IPs or hostnames reported in status.addresses of Gateways that set no spec.addresses")
+	fs.DurationVar(&c.dataplane.ReadTimeout, "read-timeout", dpserver.DefaultReadTimeout, "longest time to read one client request, body included")
+	fs.DurationVar(&c.dataplane.WriteTimeout, "write-timeout", dpserver.DefaultWriteTimeout, "longest time to write one response to a client")
+	fs.DurationVar(&c.dataplane.IdleTimeout, "idle-timeout", dpserver.DefaultIdleTimeout, "how long an idle keep-alive client connection stays open")
+	fs.IntVar(&c.dataplane.MaxHeaderBytes, "max-header-bytes", dpserver.DefaultMaxHeaderBytes, "largest request line plus headers (431 beyond)")
+	fs.IntVar(&c.dataplane.MaxRequestBodyBytes, "max-request-body-bytes", dpserver.DefaultMaxRequestBodyBytes, "largest request body (413 beyond)")
+	fs.IntVar(&c.dataplane.MaxConnections, "max-connections", dpserver.DefaultMaxConnections, "most concurrent client connections per listener socket")
+	fs.DurationVar(&c.dataplane.DrainTimeout, "drain-timeout", dpserver.DefaultDrainTimeout, "how long shutdown waits for in-flight requests")
+}
+
+func (c *commonFlags) publishList() []string {
+	var out []string
+	for _, address := range strings.Split(c.publishAddresses, ",") {
+		if address = strings.TrimSpace(address); address != "" {
+			out = append(out, address)
+		}
+	}
+	return out
+}
+
+func (c *commonFlags) validate() error {
+	limits := []struct {
+		name  string
+		value time.Duration
+	}{
+		{"--read-timeout", c.dataplane.ReadTimeout}, {"--write-timeout", c.dataplane.WriteTimeout},
+		{"--idle-timeout", c.dataplane.IdleTimeout}, {"--drain-timeout", c.dataplane.DrainTimeout},
+	}
+	for _, limit := range limits {
+		if limit.value <= 0 {
+			return fmt.Errorf("%s must be positive, not %s", limit.name, limit.value)
+		}
+	}
+	if c.dataplane.MaxHeaderBytes < 1024 {
+		return fmt.Errorf("--max-header-bytes must be at least 1024, not %d", c.dataplane.MaxHeaderBytes)
+	}
+	if c.dataplane.MaxRequestBodyBytes <= 0 || c.dataplane.MaxConnections <= 0 {
+		return fmt.Errorf("--max-request-body-bytes and --max-connections must be positive")
+	}
+	return nil
+}
+
+// parseFlags parses args into fs and says how to exit when parsing did not succeed.
+func parseFlags(fs *flag.FlagSet, args []string) (exitCode int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if err == flag.ErrHelp {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "turnpike %s: unexpected arguments %q\n", fs.Name(), fs.Args())
+		return 2, false
+	}
+	return 0, true
+}

@@ -1,0 +1,114 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	"github.com/turnpike-gateway/turnpike/controllers"
+	"github.com/turnpike-gateway/turnpike/controllers/compiler"
+	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
+)
+
+// runServe is `turnpike serve`: watch the API server, serve the Gateways of our
+// GatewayClasses, and (when elected) write status.
+func runServe(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		common          commonFlags
+		kubeconfig      string
+		controllerName  string
+		leaderElect     bool
+		leaderNamespace string
+		leaderID        string
+		gracePeriod     time.Duration
+	)
+	common.register(fs, ":9901")
+	fs.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty")
+	fs.StringVar(&controllerName, "controller-name", string(compiler.ControllerName), "GatewayClass spec.controllerName to serve")
+	fs.BoolVar(&leaderElect, "leader-elect", true, "elect one replica to write status (every replica serves traffic)")
+	fs.StringVar(&leaderNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"),
+		"namespace of the leader-election Lease ($POD_NAMESPACE by default; required out of cluster)")
+	fs.StringVar(&leaderID, "leader-election-id", "turnpike.turnpike.dev", "name of the leader-election Lease")
+	fs.DurationVar(&gracePeriod, "shutdown-grace-period", 45*time.Second, "how long shutdown may take in all (must exceed --drain-timeout)")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	if err := common.validate(); err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 2
+	}
+	log, err := newLogger(common.logLevel, os.Stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 2
+	}
+	ctrl.SetLogger(log)
+	klog.SetLogger(log.WithName("client-go"))
+
+	if kubeconfig != "" {
+		if err := os.Setenv("KUBECONFIG", kubeconfig); err != nil {
+			fmt.Fprintln(stderr, "turnpike serve:", err)
+			return 2
+		}
+	}
+	restConfig, err := config.GetConfig()
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve: no Kubernetes API to talk to:", err)
+		return 1
+	}
+	if leaderElect && leaderNamespace == "" {
+		fmt.Fprintln(stderr, "turnpike serve: --leader-election-namespace is required with --leader-elect when $POD_NAMESPACE is not set")
+		return 2
+	}
+	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
+		Scheme:                        controllers.NewScheme(),
+		Logger:                        log,
+		LeaderElection:                leaderElect,
+		LeaderElectionID:              leaderID,
+		LeaderElectionNamespace:       leaderNamespace,
+		LeaderElectionReleaseOnCancel: true,
+		// Metrics and probes are served by Turnpike's own admin server.
+		Metrics:                 metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress:  "0",
+		GracefulShutdownTimeout: &gracePeriod,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve: creating the controller manager:", err)
+		return 1
+	}
+	dataplane := dpserver.New(common.dataplane, log.WithName("dataplane"))
+	if err := mgr.Add(dataplane); err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 1
+	}
+	if err := mgr.Add(&adminServer{address: common.adminAddress, ready: dataplane.Ready, log: log.WithName("admin")}); err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 1
+	}
+	_, err = controllers.Setup(mgr, controllers.Options{
+		Publisher:      dataplane,
+		ControllerName: gwapiv1.GatewayController(controllerName),
+		Binder:         compiler.ListenerPortBinder{PublishAddresses: common.publishList()},
+		Log:            log,
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 1
+	}
+	log.Info("Starting", "version", versionString(), "controllerName", controllerName, "leaderElection", leaderElect)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		log.Error(err, "Stopped with an error")
+		return 1
+	}
+	return 0
+}
