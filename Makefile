@@ -1,0 +1,76 @@
+# Turnpike: the two commands a developer needs are `make run` and `make test`.
+# Everything they need is built from the Go module proxy and cached under bin/ and .cache/.
+
+SHELL := /usr/bin/env bash -o pipefail
+GO ?= go
+BIN := $(CURDIR)/bin
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+KUBE_VERSION ?= v1.37.2
+ENVTEST_ASSETS = $(BIN)/k8s/$(KUBE_VERSION)
+GO_TEST_FLAGS ?= -race -shuffle=on -timeout 20m
+
+.PHONY: all
+all: build
+
+##@ The two commands
+
+.PHONY: run
+run: build ## Build turnpike and serve examples/quickstart in standalone mode (with its example backends).
+	@hack/run-quickstart.sh
+
+.PHONY: test
+test: fmt-check vet envtest-bins ## Everything CI runs: gofmt, go vet, layering, unit, data plane and envtest tests with -race.
+	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) $(GO) test $(GO_TEST_FLAGS) ./...
+
+##@ Building
+
+.PHONY: build
+build: ## Build bin/turnpike and the example backend.
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/turnpike ./cmd/turnpike
+	$(GO) build -o $(BIN)/example-backend ./examples/backend
+
+.PHONY: build-static
+build-static: ## Build a static bin/turnpike (CGO_ENABLED=0), as the container image does.
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w $(LDFLAGS)" -o $(BIN)/turnpike-static ./cmd/turnpike
+
+##@ Checks
+
+.PHONY: fmt-check
+fmt-check: ## Fail if any Go file is not gofmt-ed.
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "These files are not gofmt-ed (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
+
+.PHONY: vet
+vet: ## go vet over every package.
+	$(GO) vet ./...
+
+.PHONY: envtest-bins
+envtest-bins: ## Build (once, then cached) kube-apiserver, etcd, kube-controller-manager and kubectl into bin/k8s.
+	@KUBE_VERSION=$(KUBE_VERSION) hack/build-kube-binaries.sh >/dev/null
+
+##@ Generation
+
+.PHONY: manifests
+manifests: ## Regenerate CRDs and RBAC under config/ from the Go markers.
+	$$(hack/tools.sh controller-gen) rbac:roleName=turnpike crd paths="./api/..." paths="./controllers/..." \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+.PHONY: generate
+generate: ## Regenerate deep-copy functions for api/.
+	$$(hack/tools.sh controller-gen) object paths="./api/..."
+
+.PHONY: golden
+golden: ## Regenerate the compiler's golden files after an intended change (review the diff!).
+	$(GO) test ./controllers/compiler -update
+
+##@ Performance
+
+.PHONY: bench
+bench: ## Requests/s and added latency of the data plane on the quick-start config, next to a direct backend.
+	$(GO) run ./test/bench
+	$(GO) test -run '^$$' -bench . -benchmem ./dataplane/...
+
+.PHONY: help
+help: ## Show this help.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-14s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)
