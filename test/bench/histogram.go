@@ -24,7 +24,6 @@ const (
 type histogram struct {
 	counts [histogramBuckets]uint64
 	total  uint64
-	sum    time.Duration
 	min    time.Duration
 	max    time.Duration
 }
@@ -68,7 +67,6 @@ func (h *histogram) Record(latency time.Duration) {
 		h.max = latency
 	}
 	h.total++
-	h.sum += latency
 }
 
 // Merge adds every value recorded in other.
@@ -86,34 +84,27 @@ func (h *histogram) Merge(other *histogram) {
 		h.max = other.max
 	}
 	h.total += other.total
-	h.sum += other.sum
 }
 
 // Count is the number of recorded values.
 func (h *histogram) Count() uint64 { return h.total }
 
-// Mean is the average recorded value, zero when nothing was recorded.
-func (h *histogram) Mean() time.Duration {
-	if h.total == 0 {
-		return 0
-	}
-	return h.sum / time.Duration(h.total)
-}
-
 // Quantile returns the value below or at which a fraction q (0..1) of the recorded
 // values lie, taking the nearest-rank definition: the ceil(q*n)-th smallest value.
-// The answer is the middle of that value's bucket, clamped to the recorded min and
-// max so that the extremes are exact; zero when nothing was recorded.
+// The extremes are exact (the recorded min and max); any other answer is the middle
+// of its bucket, clamped to them. Zero when nothing was recorded.
 func (h *histogram) Quantile(q float64) time.Duration {
 	if h.total == 0 {
 		return 0
 	}
-	rank := uint64(math.Ceil(q * float64(h.total)))
-	if rank < 1 {
-		rank = 1
-	}
-	if rank > h.total {
-		rank = h.total
+	// The epsilon keeps float error (0.999*1000 = 999.0000000000001) from moving
+	// the rank up by one.
+	rank := uint64(math.Ceil(q*float64(h.total) - 1e-9))
+	switch {
+	case rank <= 1:
+		return h.min
+	case rank >= h.total:
+		return h.max
 	}
 	var seen uint64
 	for i, c := range h.counts {
