@@ -26,6 +26,9 @@ type Route struct {
 
 	// Filters run in this order before the request is forwarded.
 	Filters []Filter `json:"filters,omitempty"`
+	// RateLimits are checked after routing and before the filters; a request over
+	// any of them is answered 429.
+	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
 	// Backends receive the request in proportion to their weights. A route whose
 	// Backends are empty, or all of weight zero, answers 500: that is what the
 	// Gateway API asks for a rule that has no valid backend.

@@ -14,7 +14,7 @@ import (
 // package in the build graph with its transitive dependencies.
 func goListDeps(t *testing.T) []Package {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-deps", "-test=false", "-json=ImportPath,Deps,Standard", "./...")
+	cmd := exec.Command("go", "list", "-deps", "-test=false", "-json=ImportPath,Imports,Deps,Standard", "./...")
 	cmd.Dir = "../.."
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -63,7 +63,8 @@ func TestCheckCatchesViolations(t *testing.T) {
 	t.Parallel()
 	pkgs := []Package{
 		{ImportPath: "fmt", Standard: true},
-		{ImportPath: Module + "/dataplane/snapshot", Deps: []string{"fmt", "k8s.io/apimachinery/pkg/types"}},
+		{ImportPath: Module + "/dataplane/snapshot", Imports: []string{"fmt", "github.com/google/cel-go/cel", "github.com/example/other"},
+			Deps: []string{"fmt", "github.com/google/cel-go/cel", "github.com/example/other", "k8s.io/apimachinery/pkg/types"}},
 		{ImportPath: Module + "/dataplane/router", Deps: []string{"fmt", Module + "/dataplane/snapshot", "sigs.k8s.io/yaml"}},
 		{ImportPath: Module + "/controllers/compiler", Deps: []string{Module + "/dataplane/router", "github.com/valyala/fasthttp"}},
 		{ImportPath: Module + "/controllers", Deps: []string{Module + "/dataplane/snapshot", "sigs.k8s.io/controller-runtime/pkg/client"}},
@@ -76,6 +77,7 @@ func TestCheckCatchesViolations(t *testing.T) {
 		"/controllers/compiler depends on github.com/valyala/fasthttp",
 		"/dataplane/router depends on sigs.k8s.io/yaml",
 		"/dataplane/snapshot depends on k8s.io/apimachinery/pkg/types",
+		"/dataplane/snapshot depends on github.com/example/other",
 	}
 	for _, w := range want {
 		found := false
@@ -89,6 +91,9 @@ func TestCheckCatchesViolations(t *testing.T) {
 		}
 	}
 	for _, g := range got {
+		if strings.Contains(g, "depends on github.com/google/cel-go") {
+			t.Errorf("the snapshot may hold compiled CEL programs, but got %q", g)
+		}
 		if strings.HasPrefix(g, Module+"/controllers depends on") {
 			t.Errorf("controllers may import snapshot and controller-runtime, but got %q", g)
 		}

@@ -12,6 +12,8 @@ const Module = "github.com/turnpike-gateway/turnpike"
 // Package is what `go list -deps` says of one project package.
 type Package struct {
 	ImportPath string
+	// Imports are the packages it imports directly.
+	Imports []string
 	// Deps are every package it depends on, transitively.
 	Deps []string
 	// Standard is true for standard-library packages.
@@ -27,6 +29,9 @@ type Rule struct {
 	// Forbidden reports whether a dependency breaks the rule; std tells whether the
 	// dependency is a standard-library package.
 	Forbidden func(dep string, std bool) bool
+	// Direct limits the rule to direct imports; otherwise every transitive
+	// dependency is checked.
+	Direct bool
 }
 
 func under(prefix string) func(string) bool {
@@ -49,6 +54,7 @@ var (
 	kubernetes  = isAny("k8s.io", "sigs.k8s.io")
 	fasthttp    = isAny("github.com/valyala/fasthttp")
 	clients     = isAny("sigs.k8s.io/controller-runtime", "k8s.io/client-go")
+	celGo       = isAny("github.com/google/cel-go")
 	snapshotPkg = Module + "/dataplane/snapshot"
 )
 
@@ -56,10 +62,18 @@ var (
 func Rules() []Rule {
 	return []Rule{
 		{
-			Name:    "dataplane/snapshot imports only the standard library",
+			Name:    "dataplane/snapshot imports only the standard library and cel-go",
 			Applies: under("dataplane/snapshot"),
+			Direct:  true,
 			Forbidden: func(dep string, std bool) bool {
-				return !std
+				return !std && !celGo(dep)
+			},
+		},
+		{
+			Name:    "dataplane/snapshot never depends on Kubernetes, fasthttp or other project packages",
+			Applies: under("dataplane/snapshot"),
+			Forbidden: func(dep string, _ bool) bool {
+				return kubernetes(dep) || fasthttp(dep) || (strings.HasPrefix(dep, Module+"/") && dep != snapshotPkg)
 			},
 		},
 		{
@@ -119,7 +133,11 @@ func Check(pkgs []Package, rules []Rule) []string {
 			if !rule.Applies(p.ImportPath) {
 				continue
 			}
-			for _, dep := range p.Deps {
+			deps := p.Deps
+			if rule.Direct {
+				deps = p.Imports
+			}
+			for _, dep := range deps {
 				if rule.Forbidden(dep, std[dep]) {
 					violations = append(violations, fmt.Sprintf("%s depends on %s: breaks %q", p.ImportPath, dep, rule.Name))
 				}
