@@ -23,6 +23,8 @@ type DataPlane struct {
 	opts  Options
 	log   logr.Logger
 	pools *upstream.Pools
+	// tunnels are the upgraded (WebSocket) connections; they outlive swaps.
+	tunnels *upstream.Tunnels
 
 	// state is what requests read, once each.
 	state atomic.Pointer[state]
@@ -49,6 +51,7 @@ func New(opts Options, log logr.Logger) *DataPlane {
 		opts:    opts,
 		log:     log,
 		pools:   upstream.NewPools(opts.Upstream),
+		tunnels: upstream.NewTunnels(),
 		sockets: map[string]*socket{},
 	}
 }
@@ -95,6 +98,10 @@ func (dp *DataPlane) shutdown() error {
 	dp.mu.Unlock()
 	dp.log.Info("Draining sockets", "count", len(sockets), "timeout", dp.opts.DrainTimeout.String())
 
+	// Tunnels (WebSockets) drain alongside the sockets: they get the same time to
+	// end by themselves, then whatever is left is closed.
+	tunnelsClosed := make(chan int, 1)
+	go func() { tunnelsClosed <- dp.tunnels.Close(dp.opts.DrainTimeout) }()
 	errs := make(chan error, len(sockets))
 	for _, s := range sockets {
 		go func() { errs <- s.drain(dp.opts.DrainTimeout) }()
@@ -106,6 +113,9 @@ func (dp *DataPlane) shutdown() error {
 		}
 	}
 	dp.draining.Wait()
+	if n := <-tunnelsClosed; n > 0 {
+		dp.log.Info("Closed upgraded connections still open at the end of the drain", "count", n)
+	}
 	dp.pools.Close()
 	if err := errors.Join(all...); err != nil {
 		return fmt.Errorf("shutting down the data plane: %w", err)

@@ -55,8 +55,16 @@ func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
 	}
 
 	// 6. Forward over a pooled connection; the backend's response is relayed.
-	//    Unreachable: 502; too slow: 504; no free connection: 503.
-	if outcome, err := endpoint.Forward(ctx); outcome != upstream.OK {
+	//    Unreachable: 502; too slow: 504; no free connection: 503. An upgrade
+	//    (WebSocket) gets a dedicated connection and, once the backend switches
+	//    protocols, a tunnel that outlives this handler and every later swap.
+	var err error
+	if upstream.IsUpgrade(&ctx.Request.Header) {
+		outcome, err = endpoint.Upgrade(ctx, dp.tunnels)
+	} else {
+		outcome, err = endpoint.Forward(ctx)
+	}
+	if outcome != upstream.OK {
 		dp.answerFailure(ctx, route, backend, outcome, err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/valyala/fasthttp"
 )
@@ -13,6 +14,10 @@ import (
 type Endpoint struct {
 	address string
 	client  *fasthttp.HostClient
+	// dial opens a dedicated connection for an upgraded (WebSocket) request, which
+	// never goes back to the pool; upgradeTimeout bounds the backend's handshake.
+	dial           func() (net.Conn, error)
+	upgradeTimeout time.Duration
 }
 
 // Address is "ip:port".
@@ -48,6 +53,10 @@ func (p *Pools) endpointLocked(addr string) *Endpoint {
 	connectTimeout := p.opts.ConnectTimeout
 	ep := &Endpoint{
 		address: addr,
+		dial: func() (net.Conn, error) {
+			return net.DialTimeout("tcp", addr, connectTimeout)
+		},
+		upgradeTimeout: p.opts.ReadTimeout,
 		client: &fasthttp.HostClient{
 			Addr: addr,
 			Dial: func(addr string) (net.Conn, error) {
