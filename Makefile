@@ -55,7 +55,7 @@ verify-manifests: ## Fail if config/rbac or config/crd/bases differ from what th
 		output:crd:artifacts:config=$$tmp/crd output:rbac:artifacts:config=$$tmp/rbac || exit 1; \
 	mkdir -p $$tmp/crd; \
 	if ! diff -u config/rbac/role.yaml $$tmp/rbac/role.yaml || \
-	   ! diff -ru --exclude=.gitkeep $$( [ -d config/crd/bases ] && echo config/crd/bases || echo $$tmp/crd ) $$tmp/crd; then \
+	   ! diff -ru --exclude=.gitkeep --exclude=kustomization.yaml $$( [ -d config/crd/bases ] && echo config/crd/bases || echo $$tmp/crd ) $$tmp/crd; then \
 		echo "Generated manifests are stale: run 'make manifests' and commit the result."; exit 1; fi
 
 .PHONY: envtest-bins

@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
@@ -160,8 +161,9 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 			slices     discoveryv1.EndpointSliceList
 			secrets    corev1.SecretList
 			namespaces corev1.NamespaceList
+			rateLimits tpv1a1.RateLimitPolicyList
 		)
-		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces}
+		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces, &rateLimits}
 		for _, list := range lists {
 			if err := reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 				return in, fmt.Errorf("listing %T from the cache: %w", list, err)
@@ -175,6 +177,7 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 		in.EndpointSlices = pointers(slices.Items)
 		in.Secrets = pointers(secrets.Items)
 		in.Namespaces = pointers(namespaces.Items)
+		in.RateLimitPolicies = pointers(rateLimits.Items)
 		return in, nil
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 )
 
 // watchedKind is one kind whose changes trigger a compile.
@@ -36,6 +38,7 @@ func watchedKinds() []watchedKind {
 		{"secret", &corev1.Secret{}, predicate.ResourceVersionChangedPredicate{}},
 		// Namespaces matter for their labels (allowedRoutes selectors).
 		{"namespace", &corev1.Namespace{}, specOrLabels},
+		{"ratelimitpolicy", &tpv1a1.RateLimitPolicy{}, predicate.GenerationChangedPredicate{}},
 	}
 }
 

@@ -98,6 +98,7 @@ func (w *StatusWriter) writeAll(ctx context.Context, report *compiler.Report) in
 		})
 	}
 	failed += w.writeRoutes(ctx, report)
+	failed += w.writePolicies(ctx, report)
 	return failed
 }
 

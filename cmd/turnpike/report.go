@@ -9,6 +9,7 @@ import (
 	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 )
 
@@ -24,10 +25,15 @@ func (f finding) String() string {
 
 // abnormal reports whether a condition says something is wrong. Most Gateway API
 // conditions are positive (True is good); Conflicted and PartiallyInvalid are negative.
+// A policy that is not Enforced because another one overrides it is working as its
+// authors asked (a Gateway's overrides beat a route's own policy), so it is not a
+// problem.
 func abnormal(cond metav1.Condition) bool {
 	switch cond.Type {
 	case "Conflicted", "PartiallyInvalid":
 		return cond.Status == metav1.ConditionTrue
+	case string(tpv1a1.PolicyConditionEnforced):
+		return cond.Status != metav1.ConditionTrue && cond.Reason != string(tpv1a1.PolicyReasonOverridden)
 	default:
 		return cond.Status != metav1.ConditionTrue
 	}
@@ -66,6 +72,10 @@ func findings(report *compiler.Report) []finding {
 			add(fmt.Sprintf("HTTPRoute %s (parent %s)", key, parentName), parent.Conditions)
 		}
 	}
+	// The top-level conditions sum up the per-Gateway ones, so those are enough.
+	for key, res := range report.RateLimitPolicies {
+		add("RateLimitPolicy "+key.String(), res.Conditions)
+	}
 	slices.SortFunc(out, func(a, b finding) int { return strings.Compare(a.String(), b.String()) })
 	return out
 }
@@ -77,7 +87,7 @@ func summary(report *compiler.Report) []any {
 		listeners += len(gw.Listeners)
 	}
 	return []any{"gatewayClasses", len(report.GatewayClasses), "gateways", len(report.Gateways),
-		"listeners", listeners, "httpRoutes", len(report.HTTPRoutes)}
+		"listeners", listeners, "httpRoutes", len(report.HTTPRoutes), "rateLimitPolicies", len(report.RateLimitPolicies)}
 }
 
 // reportLogger is standalone mode's status writer: it logs what changed in the

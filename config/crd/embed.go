@@ -2,9 +2,10 @@
 // into the binary.
 //
 // The Gateway API CRDs in gateway-api/ are the upstream standard-channel files,
-// copied byte for byte (see README.md). Standalone mode validates and defaults the
-// YAML it reads against their OpenAPI schemas and x-kubernetes-validations rules, so a
-// file that loads without a cluster would also be accepted by an API server that has
+// copied byte for byte (see README.md); Turnpike's own CRDs in bases/ are generated
+// from api/ by `make manifests`. Standalone mode validates and defaults the YAML it
+// reads against their OpenAPI schemas and x-kubernetes-validations rules, so a file
+// that loads without a cluster would also be accepted by an API server that has
 // these CRDs installed. Installers may apply the same files to a cluster.
 package crd
 
@@ -22,3 +23,8 @@ const GatewayAPIChannel = "standard"
 //
 //go:embed gateway-api/*.yaml
 var GatewayAPI embed.FS
+
+// Turnpike holds Turnpike's own CRDs (group turnpike.dev), one per file, under bases/.
+//
+//go:embed bases/turnpike.dev_*.yaml
+var Turnpike embed.FS

@@ -73,3 +73,54 @@ func TestGatewayAPIVersionMatchesGoModule(t *testing.T) {
 		t.Errorf("go.mod has sigs.k8s.io/gateway-api %s, embedded CRDs are %s", gwapiconsts.BundleVersion, GatewayAPIVersion)
 	}
 }
+
+// Turnpike's own CRDs carry what `kubectl get` and Gateway API tooling rely on: the
+// inherited-policy label, a status subresource, and Accepted and Enforced printer
+// columns shown without -o wide.
+func TestTurnpikeCRDs(t *testing.T) {
+	t.Parallel()
+	names, err := fs.Glob(Turnpike, "bases/*.yaml")
+	if err != nil || len(names) == 0 {
+		t.Fatalf("Glob(bases/*.yaml) = %v, %v; want Turnpike's CRDs", names, err)
+	}
+	kinds := map[string]*apiextensionsv1.CustomResourceDefinition{}
+	for _, name := range names {
+		data, err := fs.ReadFile(Turnpike, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict(data, crd); err != nil {
+			t.Fatalf("%s does not decode as a CustomResourceDefinition: %v", name, err)
+		}
+		kinds[crd.Spec.Names.Kind] = crd
+	}
+	rlp := kinds["RateLimitPolicy"]
+	if rlp == nil {
+		t.Fatalf("no RateLimitPolicy CRD among %v", names)
+	}
+	if rlp.Spec.Group != "turnpike.dev" || !slices.Contains(rlp.Spec.Names.ShortNames, "rlp") {
+		t.Errorf("group %q, short names %v; want turnpike.dev and rlp", rlp.Spec.Group, rlp.Spec.Names.ShortNames)
+	}
+	if got := rlp.Labels[gwapiv1.PolicyLabelKey]; got != "inherited" {
+		t.Errorf("label %s = %q, want inherited", gwapiv1.PolicyLabelKey, got)
+	}
+	for _, version := range rlp.Spec.Versions {
+		if version.Subresources == nil || version.Subresources.Status == nil {
+			t.Errorf("version %s has no status subresource", version.Name)
+		}
+		columns := map[string]apiextensionsv1.CustomResourceColumnDefinition{}
+		for _, column := range version.AdditionalPrinterColumns {
+			columns[column.Name] = column
+		}
+		for name, path := range map[string]string{
+			"Accepted": `.status.conditions[?(@.type=="Accepted")].status`,
+			"Enforced": `.status.conditions[?(@.type=="Enforced")].status`,
+			"Age":      ".metadata.creationTimestamp",
+		} {
+			if column, ok := columns[name]; !ok || column.JSONPath != path || column.Priority != 0 {
+				t.Errorf("version %s: printer column %s = %+v, want %s at priority 0", version.Name, name, column, path)
+			}
+		}
+	}
+}

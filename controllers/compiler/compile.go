@@ -23,6 +23,8 @@ type compiler struct {
 	sockets         map[string]*snapshot.Listener // by Listener.Key()
 	socketMembers   map[string][]*listenerState   // by Listener.Key(), in claim order
 
+	rateLimitPolicies []*rateLimitPolicyState // oldest first
+
 	report Report
 }
 
@@ -43,6 +45,8 @@ func Compile(in Input) (*snapshot.Snapshot, Report) {
 			GatewayClasses: map[string]*GatewayClassResult{},
 			Gateways:       map[types.NamespacedName]*GatewayResult{},
 			HTTPRoutes:     map[types.NamespacedName]*HTTPRouteResult{},
+
+			RateLimitPolicies: map[types.NamespacedName]*PolicyResult{},
 		},
 	}
 	if c.controllerName == "" {
@@ -56,8 +60,13 @@ func Compile(in Input) (*snapshot.Snapshot, Report) {
 	c.compileGateways(in.Gateways)
 	c.assignSockets()
 	c.compileHTTPRoutes(in.HTTPRoutes)
+	c.compileRateLimitPolicies(in)
+	c.applyRateLimitPolicies()
 	for _, gw := range c.gateways {
 		c.report.Gateways[gw.key] = gw.result()
+	}
+	for _, p := range c.rateLimitPolicies {
+		c.report.RateLimitPolicies[p.key] = p.result(c.controllerName)
 	}
 	return c.buildSnapshot(), c.report
 }

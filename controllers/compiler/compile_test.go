@@ -14,6 +14,7 @@ import (
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
 
@@ -78,6 +79,10 @@ func loadInput(t testing.TB, path string) Input {
 			obj := &corev1.Namespace{}
 			decode(obj)
 			in.Namespaces = append(in.Namespaces, obj)
+		case "RateLimitPolicy":
+			obj := &tpv1a1.RateLimitPolicy{}
+			decode(obj)
+			in.RateLimitPolicies = append(in.RateLimitPolicies, obj)
 		case "TestConfig":
 			var config testConfig
 			decode(&config)
@@ -127,6 +132,8 @@ type goldenReport struct {
 	GatewayClasses map[string]*GatewayClassResult `json:"gatewayClasses,omitempty"`
 	Gateways       map[string]*GatewayResult      `json:"gateways,omitempty"`
 	HTTPRoutes     map[string]*HTTPRouteResult    `json:"httpRoutes,omitempty"`
+
+	RateLimitPolicies map[string]*PolicyResult `json:"rateLimitPolicies,omitempty"`
 }
 
 func renderOutput(t testing.TB, snap *snapshot.Snapshot, report Report) []byte {
@@ -141,6 +148,12 @@ func renderOutput(t testing.TB, snap *snapshot.Snapshot, report Report) []byte {
 	}
 	for key, result := range report.HTTPRoutes {
 		out.Report.HTTPRoutes[key.String()] = result
+	}
+	if len(report.RateLimitPolicies) > 0 {
+		out.Report.RateLimitPolicies = map[string]*PolicyResult{}
+		for key, result := range report.RateLimitPolicies {
+			out.Report.RateLimitPolicies[key.String()] = result
+		}
 	}
 	data, err := yaml.Marshal(out)
 	if err != nil {

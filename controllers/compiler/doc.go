@@ -20,6 +20,9 @@
 //	httproute.go     parentRefs, attachment, hostname intersection (hostnames.go)
 //	rules.go         matches and filters (filters.go) of each rule
 //	backends.go      backendRefs, ReferenceGrants (referencegrant.go), endpoints.go
+//	ratelimitpolicy.go  RateLimitPolicies: validation and CEL (compiled once, here),
+//	                 targets (policytarget.go), defaults and overrides
+//	                 (ratelimit_effective.go), status (policystatus.go)
 //	compile.go       the snapshot, in precedence order (precedence.go)
 //
 // After publishing, ApplyPublishResult (publish.go) corrects the report for sockets

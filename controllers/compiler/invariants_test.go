@@ -57,6 +57,7 @@ func checkInvariants(t *testing.T, snap *snapshot.Snapshot, report Report) {
 	for key, result := range report.HTTPRoutes {
 		checkRouteResult(t, key, result)
 	}
+	checkPolicies(t, snap, report)
 }
 
 func checkServedListener(t *testing.T, socket *snapshot.Listener, gl *snapshot.GatewayListener, report Report) {

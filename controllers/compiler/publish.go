@@ -7,16 +7,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
 
 // ApplyPublishResult corrects a Report after its snapshot was published: a listener
-// whose socket could not be bound serves nothing, so it is not Programmed, and a
-// Gateway none of whose listeners is Programmed is not Programmed either. It only
-// edits r, which must come from Compile.
+// whose socket could not be bound serves nothing, so it is not Programmed, a
+// Gateway none of whose listeners is Programmed is not Programmed either, and a
+// policy in force only on such sockets is not Enforced. It only edits r, which must
+// come from Compile.
 func ApplyPublishResult(r *Report, res snapshot.PublishResult) {
 	if r == nil || len(res.BindErrors) == 0 {
 		return
+	}
+	for _, result := range r.RateLimitPolicies {
+		applyBindErrorsToPolicy(result, res.BindErrors)
 	}
 	for _, result := range r.Gateways {
 		var failed error
@@ -66,4 +71,54 @@ func countProgrammed(listeners []gwapiv1.ListenerStatus) int {
 		}
 	}
 	return n
+}
+
+// applyBindErrorsToPolicy takes back Enforced from a policy on every Gateway where
+// none of the sockets its limits are served on could be bound, and at the top level
+// when that is true of every Gateway.
+func applyBindErrorsToPolicy(result *PolicyResult, bindErrors map[string]error) {
+	if len(result.Sockets) == 0 {
+		return
+	}
+	anyLive := false
+	var firstFailure string
+	for _, gateway := range sortedKeys(result.Sockets) {
+		failure, live := unboundSockets(result.Sockets[gateway], bindErrors)
+		if live {
+			anyLive = true
+			continue
+		}
+		if firstFailure == "" {
+			firstFailure = failure
+		}
+		for i := range result.Ancestors {
+			ref := result.Ancestors[i].AncestorRef
+			if ref.Namespace != nil && string(*ref.Namespace)+"/"+string(ref.Name) == gateway {
+				takeBackEnforced(&result.Ancestors[i].Conditions, failure, result.Generation)
+			}
+		}
+	}
+	if !anyLive {
+		takeBackEnforced(&result.Conditions, firstFailure, result.Generation)
+	}
+}
+
+// unboundSockets reports whether any of sockets is live, and if none is, why the
+// first one is not.
+func unboundSockets(sockets []string, bindErrors map[string]error) (string, bool) {
+	for _, socket := range sockets {
+		if _, failed := bindErrors[socket]; !failed {
+			return "", true
+		}
+	}
+	return fmt.Sprintf("address %s cannot be bound: %v", sockets[0], bindErrors[sockets[0]]), false
+}
+
+func takeBackEnforced(conditions *[]metav1.Condition, failure string, generation int64) {
+	c := findCondition(*conditions, string(tpv1a1.PolicyConditionEnforced))
+	if c == nil || c.Status != metav1.ConditionTrue {
+		return
+	}
+	*conditions = setCondition(*conditions, condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonUnknown,
+		"No listener where the policy applies is served: "+failure+".", generation))
 }

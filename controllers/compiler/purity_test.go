@@ -8,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 )
 
 // TestCompileIsDeterministic shuffles every input slice of every golden case and
@@ -43,6 +45,7 @@ func shuffleInput(rng *rand.Rand, in Input) Input {
 	out.EndpointSlices = shuffled(rng, in.EndpointSlices)
 	out.Secrets = shuffled(rng, in.Secrets)
 	out.Namespaces = shuffled(rng, in.Namespaces)
+	out.RateLimitPolicies = shuffled(rng, in.RateLimitPolicies)
 	return out
 }
 
@@ -79,6 +82,7 @@ func deepCopyInput(in Input) Input {
 	out.EndpointSlices = deepCopyAll(in.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy)
 	out.Secrets = deepCopyAll(in.Secrets, (*corev1.Secret).DeepCopy)
 	out.Namespaces = deepCopyAll(in.Namespaces, (*corev1.Namespace).DeepCopy)
+	out.RateLimitPolicies = deepCopyAll(in.RateLimitPolicies, (*tpv1a1.RateLimitPolicy).DeepCopy)
 	return out
 }
 
@@ -118,6 +122,7 @@ func TestCompileSkipsNilObjects(t *testing.T) {
 	in.EndpointSlices = append(in.EndpointSlices, nil)
 	in.ReferenceGrants = append(in.ReferenceGrants, nil)
 	in.Namespaces = append(in.Namespaces, nil)
+	in.RateLimitPolicies = append(in.RateLimitPolicies, nil)
 	snap, report = Compile(in)
 	if diff := cmp.Diff(want, string(renderOutput(t, snap, report))); diff != "" {
 		t.Fatalf("nil objects changed the output (-want +got):\n%s", diff)

@@ -6,6 +6,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
+
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 )
 
 // ControllerName is the GatewayClass spec.controllerName that Turnpike serves.
@@ -30,6 +32,9 @@ type Input struct {
 	Secrets         []*corev1.Secret
 	// Namespaces are needed for allowedRoutes.namespaces.from=Selector.
 	Namespaces []*corev1.Namespace
+
+	// RateLimitPolicies are compiled into the RateLimits of the routes they apply to.
+	RateLimitPolicies []*tpv1a1.RateLimitPolicy
 }
 
 // Report is the status the compiled objects should have. Conditions carry
@@ -41,6 +46,21 @@ type Report struct {
 	GatewayClasses map[string]*GatewayClassResult            `json:"gatewayClasses,omitempty"`
 	Gateways       map[types.NamespacedName]*GatewayResult   `json:"gateways,omitempty"`
 	HTTPRoutes     map[types.NamespacedName]*HTTPRouteResult `json:"httpRoutes,omitempty"`
+	// RateLimitPolicies has every RateLimitPolicy of the input: the kind is ours, so
+	// its status is always ours to write.
+	RateLimitPolicies map[types.NamespacedName]*PolicyResult `json:"rateLimitPolicies,omitempty"`
+}
+
+// PolicyResult is the desired status of one policy: Kuadrant's top-level conditions
+// and the Gateway API's per-ancestor conditions.
+type PolicyResult struct {
+	Generation int64                          `json:"generation"`
+	Conditions []metav1.Condition             `json:"conditions"`
+	Ancestors  []gwapiv1.PolicyAncestorStatus `json:"ancestors,omitempty"`
+	// Sockets maps each Gateway ("namespace/name") where the policy's limits are in
+	// force to the snapshot.Listener Keys they are served on, so that
+	// ApplyPublishResult can take back Enforced where none of them could be bound.
+	Sockets map[string][]string `json:"sockets,omitempty"`
 }
 
 // GatewayClassResult is the desired status of one GatewayClass.

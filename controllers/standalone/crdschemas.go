@@ -29,39 +29,21 @@ type crdVersion struct {
 	celValidator *cel.Validator
 }
 
-// gatewayAPISchemas builds the schemas of the served Gateway API kinds once per
-// process: compiling the CEL rules takes a noticeable fraction of a second.
-var gatewayAPISchemas = sync.OnceValues(func() (map[schema.GroupVersionKind]*crdVersion, error) {
-	return loadCRDSchemas(crd.GatewayAPI)
+// crdSchemas builds the schemas of the served CRD kinds (the Gateway API's and
+// Turnpike's own) once per process: compiling the CEL rules takes a noticeable
+// fraction of a second.
+var crdSchemas = sync.OnceValues(func() (map[schema.GroupVersionKind]*crdVersion, error) {
+	return loadCRDSchemas(crd.GatewayAPI, crd.Turnpike)
 })
 
-// loadCRDSchemas reads every CRD in fsys and builds the schemas of the versions
-// whose kind standalone mode serves. It fails if a served CRD kind has no schema.
-func loadCRDSchemas(fsys fs.FS) (map[schema.GroupVersionKind]*crdVersion, error) {
-	names, err := fs.Glob(fsys, "*/*.yaml")
-	if err != nil {
-		return nil, fmt.Errorf("listing embedded CRDs: %w", err)
-	}
+// loadCRDSchemas reads every CRD in the file systems and builds the schemas of the
+// versions whose kind standalone mode serves. It fails if a served CRD kind has no
+// schema.
+func loadCRDSchemas(fileSystems ...fs.FS) (map[schema.GroupVersionKind]*crdVersion, error) {
 	schemas := make(map[schema.GroupVersionKind]*crdVersion)
-	for _, name := range names {
-		data, err := fs.ReadFile(fsys, name)
-		if err != nil {
-			return nil, fmt.Errorf("reading embedded CRD %s: %w", name, err)
-		}
-		definition := &apiextensionsv1.CustomResourceDefinition{}
-		if err := yaml.UnmarshalStrict(data, definition); err != nil {
-			return nil, fmt.Errorf("decoding embedded CRD %s: %w", name, err)
-		}
-		for _, version := range definition.Spec.Versions {
-			gvk := schema.GroupVersionKind{Group: definition.Spec.Group, Version: version.Name, Kind: definition.Spec.Names.Kind}
-			if rules := servedKinds[gvk]; rules == nil || !rules.fromCRD || !version.Served {
-				continue
-			}
-			built, err := newCRDVersion(version.Schema)
-			if err != nil {
-				return nil, fmt.Errorf("building the schema of %s from CRD %s: %w", gvk, name, err)
-			}
-			schemas[gvk] = built
+	for _, fsys := range fileSystems {
+		if err := addCRDSchemas(schemas, fsys); err != nil {
+			return nil, err
 		}
 	}
 	for gvk, rules := range servedKinds {
@@ -70,6 +52,36 @@ func loadCRDSchemas(fsys fs.FS) (map[schema.GroupVersionKind]*crdVersion, error)
 		}
 	}
 	return schemas, nil
+}
+
+// addCRDSchemas adds the schemas of the served versions of every CRD in fsys.
+func addCRDSchemas(schemas map[schema.GroupVersionKind]*crdVersion, fsys fs.FS) error {
+	names, err := fs.Glob(fsys, "*/*.yaml")
+	if err != nil {
+		return fmt.Errorf("listing embedded CRDs: %w", err)
+	}
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return fmt.Errorf("reading embedded CRD %s: %w", name, err)
+		}
+		definition := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict(data, definition); err != nil {
+			return fmt.Errorf("decoding embedded CRD %s: %w", name, err)
+		}
+		for _, version := range definition.Spec.Versions {
+			gvk := schema.GroupVersionKind{Group: definition.Spec.Group, Version: version.Name, Kind: definition.Spec.Names.Kind}
+			if rules := servedKinds[gvk]; rules == nil || !rules.fromCRD || !version.Served {
+				continue
+			}
+			built, err := newCRDVersion(version.Schema)
+			if err != nil {
+				return fmt.Errorf("building the schema of %s from CRD %s: %w", gvk, name, err)
+			}
+			schemas[gvk] = built
+		}
+	}
+	return nil
 }
 
 // newCRDVersion mirrors what the API server's CRD handler does for each version

@@ -15,7 +15,8 @@ import (
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
 )
 
-// decodeCustomResource runs a Gateway API object through the steps the API server
+// decodeCustomResource runs a custom resource (a Gateway API or Turnpike object)
+// through the steps the API server
 // takes on create, in the same order and with the same code:
 //
 //  1. decode: unknown fields are found by pruning against the schema (strict field
@@ -28,9 +29,9 @@ import (
 // content is consumed. The typed object is returned even when there are errors, so
 // that callers can tell a rejected object from an unreadable one.
 func decodeCustomResource(place *docPlace, gvk schema.GroupVersionKind, content map[string]any) (object, []error) {
-	schemas, err := gatewayAPISchemas()
+	schemas, err := crdSchemas()
 	if err != nil {
-		return nil, []error{place.errorf("cannot load the embedded Gateway API schemas: %v", err)}
+		return nil, []error{place.errorf("cannot load the embedded CRD schemas: %v", err)}
 	}
 	version := schemas[gvk]
 	s := version.structural

@@ -17,12 +17,13 @@
 //   - gateway.networking.k8s.io v1 and v1beta1: GatewayClass, Gateway, HTTPRoute,
 //     ReferenceGrant (v1beta1 objects are converted to v1, as the API server does with
 //     conversion strategy None);
+//   - turnpike.dev/v1alpha1: RateLimitPolicy;
 //   - v1: Service, Secret, Namespace; discovery.k8s.io/v1: EndpointSlice.
 //
 // # How strictly
 //
 // As an API server would where it matters. Decoding is strict: unknown and duplicate
-// fields are errors. Gateway API objects go through the code of
+// fields are errors. Gateway API and Turnpike objects go through the code of
 // k8s.io/apiextensions-apiserver with the CRD schemas embedded from config/crd:
 // pruning (to find unknown fields), structural defaulting, OpenAPI schema validation,
 // list-type validation and the CRDs' x-kubernetes-validations CEL rules. Each load is

@@ -45,6 +45,9 @@ func objectNames(input compiler.Input) []string {
 	for _, o := range input.Namespaces {
 		add("Namespace", o.Namespace, o.Name)
 	}
+	for _, o := range input.RateLimitPolicies {
+		add("RateLimitPolicy", o.Namespace, o.Name)
+	}
 	return sortedStrings(names)
 }
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 )
 
@@ -87,6 +88,8 @@ func (s *Source) input() compiler.Input {
 			input.Secrets = append(input.Secrets, obj)
 		case *corev1.Namespace:
 			input.Namespaces = append(input.Namespaces, obj)
+		case *tpv1a1.RateLimitPolicy:
+			input.RateLimitPolicies = append(input.RateLimitPolicies, obj)
 		default:
 			panic(fmt.Sprintf("standalone: served kind %T has no place in compiler.Input", obj))
 		}

@@ -17,6 +17,8 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 	gwapiv1beta1 "sigs.k8s.io/gateway-api/apis/v1beta1"
+
+	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
 )
 
 // object is what every served kind is.
@@ -46,8 +48,8 @@ type kindRules struct {
 	namespaced bool
 	// nameRule validates metadata.name, as the API server's strategy for the kind.
 	nameRule apivalidation.ValidateNameFunc
-	// fromCRD marks Gateway API kinds: their defaults and validation come from the
-	// embedded CRD schema.
+	// fromCRD marks the kinds of CRDs (the Gateway API's and Turnpike's): their
+	// defaults and validation come from the embedded CRD schema.
 	fromCRD bool
 	// checkContent runs before typed decoding, to name the field of errors the
 	// decoder would report without one (core kinds only; may be nil).
@@ -73,6 +75,7 @@ var servedKinds = map[schema.GroupVersionKind]*kindRules{
 	gwapiv1beta1.SchemeGroupVersion.WithKind("Gateway"):        gatewayRules,
 	gwapiv1beta1.SchemeGroupVersion.WithKind("HTTPRoute"):      gatewayRules,
 	gwapiv1beta1.SchemeGroupVersion.WithKind("ReferenceGrant"): gatewayRules,
+	tpv1a1.GroupVersion.WithKind("RateLimitPolicy"):            gatewayRules,
 	corev1.SchemeGroupVersion.WithKind("Service"): {
 		namespaced: true, nameRule: apivalidation.NameIsDNS1035Label,
 		setDefaults: func(o object) { defaultService(o.(*corev1.Service)) },
@@ -119,6 +122,7 @@ func newScheme() *runtime.Scheme {
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(gwapiv1.Install(s))
 	utilruntime.Must(gwapiv1beta1.Install(s))
+	utilruntime.Must(tpv1a1.AddToScheme(s))
 	return s
 }
 

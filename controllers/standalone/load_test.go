@@ -153,6 +153,10 @@ func TestLoadReportsInvalidInput(t *testing.T) {
 			{errorPlace{"gateway.yaml", 11, 1, "Gateway default/edge", "spec.listeners[1]"}, `Duplicate value: {"name":"http"}`},
 			{errorPlace{"gateway.yaml", 7, 1, "Gateway default/edge", "spec.listeners"}, "Listener name must be unique within the Gateway"},
 		}, nil},
+		{"cel-ratelimitpolicy", []wantError{
+			{errorPlace{"policy.yaml", 5, 1, "RateLimitPolicy default/both", "spec"}, "Overrides and implicit defaults are mutually exclusive"},
+			{errorPlace{"policy.yaml", 35, 2, "RateLimitPolicy default/bad-window", "spec.limits.a.rates[0].window"}, `should match '^([0-9]{1,5}(h|m|s|ms)){1,4}$'`},
+		}, nil},
 		{"bad-endpoint-ip", []wantError{
 			{errorPlace{"endpoints.yaml", 11, 1, "EndpointSlice default/web-1", "endpoints[0].addresses[1]"}, `"10.0.0.300": must be a valid IP address`},
 			{errorPlace{"endpoints.yaml", 13, 1, "EndpointSlice default/web-1", "endpoints[1].addresses[0]"}, `"::1": must be an IPv4 address`},
@@ -221,9 +225,9 @@ func TestLoadFailsOnMissingDirectory(t *testing.T) {
 
 func TestCRDSchemasCoverServedKinds(t *testing.T) {
 	t.Parallel()
-	schemas, err := gatewayAPISchemas()
+	schemas, err := crdSchemas()
 	if err != nil {
-		t.Fatalf("gatewayAPISchemas: %v", err)
+		t.Fatalf("crdSchemas: %v", err)
 	}
 	for gvk, rules := range servedKinds {
 		if !rules.fromCRD {

@@ -101,6 +101,7 @@ func runWithEnv(m *testing.M) int {
 		BinaryAssetsDirectory: assets,
 		CRDDirectoryPaths: []string{
 			filepath.Join("..", "..", "config", "crd", "gateway-api"),
+			filepath.Join("..", "..", "config", "crd", "bases"),
 		},
 		ErrorIfCRDPathMissing: true,
 	}
