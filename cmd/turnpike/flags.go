@@ -3,9 +3,11 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
 )
 
@@ -15,6 +17,9 @@ type commonFlags struct {
 	logLevel         string
 	publishAddresses string
 	dataplane        dpserver.Options
+	// Parsed into dataplane by validate.
+	rateLimitHeaders   bool
+	rateLimitRedisMode string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet, defaultAdmin string) {
@@ -29,6 +34,18 @@ func (c *commonFlags) register(fs *flag.FlagSet, defaultAdmin string) {
 	fs.IntVar(&c.dataplane.MaxRequestBodyBytes, "max-request-body-bytes", dpserver.DefaultMaxRequestBodyBytes, "largest request body (413 beyond)")
 	fs.IntVar(&c.dataplane.MaxConnections, "max-connections", dpserver.DefaultMaxConnections, "most concurrent client connections per listener socket")
 	fs.DurationVar(&c.dataplane.DrainTimeout, "drain-timeout", dpserver.DefaultDrainTimeout, "how long shutdown waits for in-flight requests")
+
+	rl := &c.dataplane.RateLimit
+	fs.StringVar(&rl.Redis.Address, "rate-limit-redis-address", "",
+		"host:port of a Redis through which every replica shares rate-limit counters; empty keeps them in process memory")
+	fs.StringVar(&c.rateLimitRedisMode, "rate-limit-redis-failure-mode", string(ratelimit.FailOpen),
+		"while Redis is unreachable: open (admit requests, unlimited) or closed (answer 503)")
+	fs.DurationVar(&rl.Redis.Timeout, "rate-limit-redis-timeout", ratelimit.DefaultRedisTimeout,
+		"longest wait for Redis (connecting, or one check) before a request follows the failure mode")
+	fs.IntVar(&rl.MaxCountersPerLimit, "rate-limit-max-counters", ratelimit.DefaultMaxCountersPerLimit,
+		"most counters one limit keeps in process memory; past it the least recently used is forgotten")
+	fs.BoolVar(&c.rateLimitHeaders, "rate-limit-headers", true,
+		"add RateLimit-Policy and RateLimit to admitted responses (refused ones always carry them)")
 }
 
 func (c *commonFlags) publishList() []string {
@@ -60,6 +77,30 @@ func (c *commonFlags) validate() error {
 	if c.dataplane.MaxRequestBodyBytes <= 0 || c.dataplane.MaxConnections <= 0 {
 		return fmt.Errorf("--max-request-body-bytes and --max-connections must be positive")
 	}
+	return c.validateRateLimit()
+}
+
+// validateRateLimit checks the rate-limit flags and completes the data plane's
+// options with them.
+func (c *commonFlags) validateRateLimit() error {
+	rl := &c.dataplane.RateLimit
+	mode, err := ratelimit.ParseFailureMode(c.rateLimitRedisMode)
+	if err != nil {
+		return fmt.Errorf("--rate-limit-redis-failure-mode: %w", err)
+	}
+	rl.Redis.FailureMode = mode
+	if rl.Redis.Address != "" {
+		if _, _, err := net.SplitHostPort(rl.Redis.Address); err != nil {
+			return fmt.Errorf("--rate-limit-redis-address must be host:port: %w", err)
+		}
+	}
+	if rl.Redis.Timeout <= 0 {
+		return fmt.Errorf("--rate-limit-redis-timeout must be positive, not %s", rl.Redis.Timeout)
+	}
+	if rl.MaxCountersPerLimit <= 0 {
+		return fmt.Errorf("--rate-limit-max-counters must be positive, not %d", rl.MaxCountersPerLimit)
+	}
+	c.dataplane.OmitRateLimitHeaders = !c.rateLimitHeaders
 	return nil
 }
 

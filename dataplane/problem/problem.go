@@ -79,6 +79,15 @@ var (
 	// HeaderTooLarge: the request line and headers exceed the configured limit.
 	HeaderTooLarge = newProblem("request-header-too-large", "Request header fields too large", 431,
 		"The request line and header fields exceed the size limit.")
+	// RateLimited: the request is over a rate limit of the route. Retry-After
+	// and the RateLimit header fields say when to come back.
+	RateLimited = newProblem("rate-limited", "Too many requests", 429,
+		"The request exceeds a rate limit; retry after the time given in Retry-After.")
+	// RateLimitUnavailable: the shared rate-limit counters cannot be reached and
+	// the gateway is configured to refuse requests it cannot count (failure mode
+	// closed). The client is not known to be over any limit, hence not 429.
+	RateLimitUnavailable = newProblem("rate-limit-unavailable", "Rate limiting unavailable", 503,
+		"Rate limits cannot be checked right now; retry later.")
 )
 
 // All lists every case, for documentation and tests.
@@ -86,6 +95,6 @@ func All() []*Problem {
 	return []*Problem{
 		NoRoute, InvalidBackend, RouteUnavailable, NoEndpoints, UpstreamBusy,
 		UpstreamUnreachable, UpstreamTimeout, BadRequest, RequestTimeout,
-		BodyTooLarge, HeaderTooLarge,
+		BodyTooLarge, HeaderTooLarge, RateLimited, RateLimitUnavailable,
 	}
 }

@@ -54,6 +54,8 @@ func TestTypesAreUniqueAndStable(t *testing.T) {
 		"https://turnpike.dev/problems/request-timeout":          408,
 		"https://turnpike.dev/problems/request-body-too-large":   413,
 		"https://turnpike.dev/problems/request-header-too-large": 431,
+		"https://turnpike.dev/problems/rate-limited":             429,
+		"https://turnpike.dev/problems/rate-limit-unavailable":   503,
 	}
 	got := map[string]int{}
 	for _, p := range All() {

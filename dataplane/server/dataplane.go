@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
@@ -23,6 +24,8 @@ type DataPlane struct {
 	opts  Options
 	log   logr.Logger
 	pools *upstream.Pools
+	// limits holds the rate-limit counters, across snapshots.
+	limits *ratelimit.Registry
 	// tunnels are the upgraded (WebSocket) connections; they outlive swaps.
 	tunnels *upstream.Tunnels
 
@@ -51,6 +54,7 @@ func New(opts Options, log logr.Logger) *DataPlane {
 		opts:    opts,
 		log:     log,
 		pools:   upstream.NewPools(opts.Upstream),
+		limits:  ratelimit.NewRegistry(opts.RateLimit, log.WithName("ratelimit")),
 		tunnels: upstream.NewTunnels(),
 		sockets: map[string]*socket{},
 	}

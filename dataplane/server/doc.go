@@ -4,13 +4,15 @@
 // It is the end of the pipeline that cmd wires:
 //
 //	compile loop -> DataPlane.Publish(*snapshot.Snapshot) -> atomic swap
-//	             -> per request: route match -> filters -> pick backend -> forward
+//	             -> per request: route match -> rate limits -> filters -> pick backend -> forward
 //
-// Publish builds everything a snapshot needs up front (router tables, filter
-// chains, forwarding targets), opens the sockets it newly names, keeps open the
-// ones whose Key is unchanged (so a swap never drops an accepted connection or an
-// in-flight request), stops accepting on the ones it no longer names while their
-// in-flight requests finish, and makes the new state live with one atomic store.
+// Publish builds everything a snapshot needs up front (router tables, rate
+// limits, filter chains, forwarding targets), opens the sockets it newly names,
+// keeps open the ones whose Key is unchanged (so a swap never drops an accepted
+// connection or an in-flight request), stops accepting on the ones it no longer
+// names while their in-flight requests finish, and makes the new state live with
+// one atomic store. Rate-limit counters live outside the state (package
+// ratelimit), so a swap keeps those of every limit it did not change.
 // Each request reads that pointer once, so it is served entirely by the snapshot
 // it started with.
 //

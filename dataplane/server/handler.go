@@ -39,13 +39,26 @@ func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
 		return
 	}
 
-	// 4. Filters, in the order the route lists them. They edit the request; one
+	// 4. Rate limits, once the route (which owns them) is known and before the
+	//    filters, so that a refused request costs nothing more. Over a limit:
+	//    429; shared counters unreachable with failure mode closed: 503. The
+	//    verdict's headers (RateLimit-Policy, RateLimit, Retry-After) go on
+	//    whatever response the request ends with.
+	if plan.limits != nil {
+		rs := acquireRequestState(ctx)
+		defer dp.finishRateLimits(ctx, rs)
+		if !checkRateLimits(ctx, plan, rs) {
+			return
+		}
+	}
+
+	// 5. Filters, in the order the route lists them. They edit the request; one
 	//    that answers the request itself ends it here.
 	if !plan.filters.Apply(ctx) {
 		return
 	}
 
-	// 5. Backend by weight, endpoint round robin. No valid backend: 500; no ready
+	// 6. Backend by weight, endpoint round robin. No valid backend: 500; no ready
 	//    endpoint: 503. This comes after the filters so that a route whose filter
 	//    answers (a redirect) needs no backend.
 	endpoint, backend, outcome := plan.target.Pick()
@@ -54,7 +67,7 @@ func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
 		return
 	}
 
-	// 6. Forward over a pooled connection; the backend's response is relayed.
+	// 7. Forward over a pooled connection; the backend's response is relayed.
 	//    Unreachable: 502; too slow: 504; no free connection: 503. An upgrade
 	//    (WebSocket) gets a dedicated connection and, once the backend switches
 	//    protocols, a tunnel that outlives this handler and every later swap.

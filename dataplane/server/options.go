@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
 
@@ -33,6 +34,12 @@ type Options struct {
 	SweepInterval time.Duration
 	// Upstream configures the connection pools to backends.
 	Upstream upstream.PoolOptions
+	// RateLimit configures where rate-limit counters live: process memory (the
+	// default) or a Redis shared by every replica.
+	RateLimit ratelimit.Options
+	// OmitRateLimitHeaders leaves RateLimit-Policy and RateLimit off admitted
+	// responses; refused ones (429) always carry them and Retry-After.
+	OmitRateLimitHeaders bool
 	// Listen opens a socket; net.Listen when nil. The address is a
 	// snapshot.Listener Key.
 	Listen func(network, address string) (net.Listener, error)
@@ -80,5 +87,6 @@ func (o Options) withDefaults() Options {
 		o.Listen = net.Listen
 	}
 	o.Upstream = o.Upstream.WithDefaults()
+	o.RateLimit = o.RateLimit.WithDefaults()
 	return o
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/turnpike-gateway/turnpike/dataplane/filter"
+	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/router"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
@@ -19,9 +20,11 @@ type state struct {
 
 // routePlan is what runs after a route matched.
 type routePlan struct {
+	// limits are the route's rate limits; nil when it has none.
+	limits  *ratelimit.Set
 	filters filter.Chain
-	// unservable is set when the route's filters cannot be applied; the route
-	// then answers 500 instead of forwarding without them.
+	// unservable is set when the route's filters or rate limits cannot be
+	// applied; the route then answers 500 instead of forwarding without them.
 	unservable bool
 	target     *upstream.Target
 }
@@ -79,8 +82,11 @@ func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 		return result
 	}
 
-	// One store makes the whole snapshot live for every socket at once.
-	dp.state.Store(dp.buildState(snap))
+	// One store makes the whole snapshot live for every socket at once. Rate-limit
+	// counters of limits that left the snapshot are dropped only then.
+	st, limits := dp.buildState(snap)
+	dp.state.Store(st)
+	limits.Commit()
 
 	for _, s := range opened {
 		dp.sockets[s.key] = s
@@ -108,9 +114,11 @@ func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 	return result
 }
 
-// buildState compiles everything per route ahead of the first request.
-func (dp *DataPlane) buildState(snap *snapshot.Snapshot) *state {
+// buildState compiles everything per route ahead of the first request. The
+// returned Builder is committed once the state is live.
+func (dp *DataPlane) buildState(snap *snapshot.Snapshot) (*state, *ratelimit.Builder) {
 	routes := router.New(snap)
+	limits := dp.limits.NewBuilder()
 	targets := dp.pools.Targets(routes.Routes())
 	st := &state{
 		generation: snap.Generation,
@@ -125,6 +133,10 @@ func (dp *DataPlane) buildState(snap *snapshot.Snapshot) *state {
 			dp.log.Error(err, "Route cannot be served as configured; it answers 500", "route", route.ID)
 		}
 		plan.filters = chain
+		if plan.limits, err = limits.Limits(route.RateLimits); err != nil {
+			plan.unservable = true
+			dp.log.Error(err, "Route's rate limits cannot be enforced; it answers 500", "route", route.ID)
+		}
 		for _, b := range route.Backends {
 			if b != nil && b.Invalid != "" && b.Weight > 0 {
 				dp.log.V(1).Info("Backend is invalid; requests sent to it are answered 500",
@@ -133,5 +145,5 @@ func (dp *DataPlane) buildState(snap *snapshot.Snapshot) *state {
 		}
 		st.plans[route] = plan
 	}
-	return st
+	return st, limits
 }

@@ -1,6 +1,12 @@
 package server
 
-import "github.com/valyala/fasthttp"
+import (
+	"bytes"
+	"net"
+	"net/netip"
+
+	"github.com/valyala/fasthttp"
+)
 
 // requestView lets the router read a fasthttp request without knowing fasthttp.
 // It is the RequestCtx itself under another method set, so turning a
@@ -41,4 +47,46 @@ func (r *requestView) QueryArg(name string) ([]byte, bool) {
 func keepQueryAsSent(ctx *fasthttp.RequestCtx) {
 	uri := ctx.URI()
 	uri.SetQueryStringBytes(uri.QueryString())
+}
+
+// The rest of expr.Request, which policy expressions read.
+
+var (
+	schemeHTTP  = []byte("http")
+	schemeHTTPS = []byte("https")
+)
+
+func (r *requestView) Scheme() []byte {
+	if r.ctx().IsTLS() {
+		return schemeHTTPS
+	}
+	return schemeHTTP
+}
+
+func (r *requestView) RawQuery() []byte { return r.ctx().URI().QueryString() }
+
+// VisitHeaders walks the header block as received. It reads the raw bytes
+// rather than fasthttp's parsed headers, whose iteration re-encodes cookies as
+// a side effect, which would change what is forwarded.
+func (r *requestView) VisitHeaders(visit func(name, value []byte)) {
+	raw := r.ctx().Request.Header.RawHeaders()
+	for len(raw) > 0 {
+		line, rest, _ := bytes.Cut(raw, []byte{'\n'})
+		raw = rest
+		name, value, ok := bytes.Cut(bytes.TrimRight(line, "\r"), []byte{':'})
+		if !ok || len(name) == 0 {
+			continue
+		}
+		visit(name, bytes.TrimSpace(value))
+	}
+}
+
+// ClientAddr is the TCP peer; IPv4-mapped IPv6 addresses read as IPv4.
+func (r *requestView) ClientAddr() netip.AddrPort {
+	tcp, ok := r.ctx().RemoteAddr().(*net.TCPAddr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	addr, _ := netip.AddrFromSlice(tcp.IP)
+	return netip.AddrPortFrom(addr.Unmap(), uint16(tcp.Port))
 }

@@ -11,12 +11,12 @@ import (
 // their manifests port unchanged:
 //
 //	request.method                 "GET"
-//	request.path                   "/v1/toys" (no query string)
+//	request.path                   "/v1/toys?color=red" (with the query string)
+//	request.url_path               "/v1/toys" (without it)
 //	request.host                   "api.example.com" (no port, lower case)
 //	request.scheme                 "http" or "https"
 //	request.headers['x-api-key']   header values by lower-case name ("" when absent)
 //	request.query                  the raw query string ("a=1&b=2")
-//	request.url_path               the path with the query string
 //	source.address                 the client's IP address
 //	source.port                    the client's port (int)
 //	auth.identity.*                what AuthPolicy authenticated (empty map without it)

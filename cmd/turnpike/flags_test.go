@@ -1,0 +1,68 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
+)
+
+func TestRateLimitFlags(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args     []string
+		want     ratelimit.Options
+		omit     bool
+		errorHas string
+	}{
+		{
+			args: nil,
+			want: ratelimit.Options{MaxCountersPerLimit: ratelimit.DefaultMaxCountersPerLimit,
+				Redis: ratelimit.RedisOptions{FailureMode: ratelimit.FailOpen, Timeout: ratelimit.DefaultRedisTimeout}},
+		},
+		{
+			args: []string{"--rate-limit-redis-address", "redis.turnpike:6379", "--rate-limit-redis-failure-mode", "closed",
+				"--rate-limit-redis-timeout", "250ms", "--rate-limit-max-counters", "1000", "--rate-limit-headers=false"},
+			want: ratelimit.Options{MaxCountersPerLimit: 1000, Redis: ratelimit.RedisOptions{
+				Address: "redis.turnpike:6379", FailureMode: ratelimit.FailClosed, Timeout: 250 * time.Millisecond}},
+			omit: true,
+		},
+		{args: []string{"--rate-limit-redis-failure-mode", "ajar"}, errorHas: "--rate-limit-redis-failure-mode"},
+		{args: []string{"--rate-limit-redis-address", "redis"}, errorHas: "--rate-limit-redis-address"},
+		{args: []string{"--rate-limit-redis-timeout", "0s"}, errorHas: "--rate-limit-redis-timeout"},
+		{args: []string{"--rate-limit-max-counters", "0"}, errorHas: "--rate-limit-max-counters"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			var c commonFlags
+			c.register(fs, ":0")
+			if err := fs.Parse(tt.args); err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			err := c.validate()
+			if tt.errorHas != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.errorHas) {
+					t.Fatalf("validate() = %v, want an error about %s", err, tt.errorHas)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("validate: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, c.dataplane.RateLimit); diff != "" {
+				t.Errorf("rate-limit options (-want +got):\n%s", diff)
+			}
+			if c.dataplane.OmitRateLimitHeaders != tt.omit {
+				t.Errorf("OmitRateLimitHeaders = %v, want %v", c.dataplane.OmitRateLimitHeaders, tt.omit)
+			}
+		})
+	}
+}
