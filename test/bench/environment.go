@@ -5,14 +5,13 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
 // startupTimeout bounds each wait for a child to come up; generous, because the
@@ -22,8 +21,8 @@ const startupTimeout = 60 * time.Second
 // environment is everything the rounds need: the two processes under measurement
 // and where to send load.
 type environment struct {
-	backend  *childProcess
-	turnpike *childProcess
+	backend  *harness.Process
+	turnpike *harness.Process
 	// directAddresses are the backend listeners the quick-start route "/" balances
 	// over (hello-1 and hello-2), which the direct scenario uses in turn as well.
 	directAddresses []string
@@ -34,40 +33,38 @@ type environment struct {
 // startEnvironment builds Turnpike from the current source into workDir, starts the
 // backend and Turnpike on a copy of examples/quickstart moved to free ports, and
 // returns once both answer the route "/" with the backend's body.
-func startEnvironment(ctx context.Context, procs *children, workDir string, log io.Writer) (*environment, error) {
-	root, err := moduleRoot(ctx)
+func startEnvironment(ctx context.Context, procs *harness.Processes, workDir string, log io.Writer) (*environment, error) {
+	root, err := harness.ModuleRoot(ctx)
 	if err != nil {
 		return nil, err
 	}
 	fmt.Fprintln(log, "bench: building cmd/turnpike from", root)
-	turnpikeBinary := filepath.Join(workDir, "turnpike")
-	build := exec.CommandContext(ctx, "go", "build", "-o", turnpikeBinary, "./cmd/turnpike")
-	build.Dir = root
-	if output, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/turnpike: %w\n%s", err, output)
+	turnpikeBinary, err := harness.BuildTurnpike(ctx, root, workDir)
+	if err != nil {
+		return nil, err
 	}
 
-	ports, err := freePorts(5)
+	ports, err := harness.FreePorts(5)
 	if err != nil {
 		return nil, err
 	}
 	listenerPort, hello1Port, hello2Port, apiPort, adminPort := ports[0], ports[1], ports[2], ports[3], ports[4]
 	env := &environment{
-		directAddresses: []string{loopback(hello1Port), loopback(hello2Port)},
-		turnpikeAddress: loopback(listenerPort),
+		directAddresses: []string{harness.Loopback(hello1Port), harness.Loopback(hello2Port)},
+		turnpikeAddress: harness.Loopback(listenerPort),
 	}
 
 	self, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("finding the bench binary to start the backend: %w", err)
 	}
-	backendAddresses := []string{loopback(hello1Port), loopback(hello2Port), loopback(apiPort)}
-	env.backend, err = procs.start("backend", self, backendSubcommand, "--listen", strings.Join(backendAddresses, ","))
+	backendAddresses := []string{harness.Loopback(hello1Port), harness.Loopback(hello2Port), harness.Loopback(apiPort)}
+	env.backend, err = procs.Start("backend", self, backendSubcommand, "--listen", strings.Join(backendAddresses, ","))
 	if err != nil {
 		return nil, err
 	}
 	for _, address := range backendAddresses {
-		if err := waitFor(ctx, env.backend, startupTimeout, "listener "+address, dialCheck(address)); err != nil {
+		if err := harness.WaitFor(ctx, env.backend, startupTimeout, "listener "+address, harness.DialCheck(address)); err != nil {
 			return nil, err
 		}
 	}
@@ -85,58 +82,27 @@ func startEnvironment(ctx context.Context, procs *children, workDir string, log 
 	if err := copyQuickstart(filepath.Join(root, "examples", "quickstart"), configDir, moves); err != nil {
 		return nil, err
 	}
-	env.turnpike, err = procs.start("turnpike", turnpikeBinary, "standalone",
-		"--config", configDir, "--admin-address", loopback(adminPort), "--log-level", "error")
+	env.turnpike, err = procs.Start("turnpike", turnpikeBinary, "standalone",
+		"--config", configDir, "--admin-address", harness.Loopback(adminPort), "--log-level", "error")
 	if err != nil {
 		return nil, err
 	}
-	readyz := "http://" + loopback(adminPort) + "/readyz"
-	if err := waitFor(ctx, env.turnpike, startupTimeout, readyz, httpOKCheck(readyz)); err != nil {
+	readyz := "http://" + harness.Loopback(adminPort) + "/readyz"
+	if err := harness.WaitFor(ctx, env.turnpike, startupTimeout, readyz, harness.HTTPOKCheck(readyz)); err != nil {
 		return nil, err
 	}
 
 	// Both scenarios must reach the bench backend, or the comparison is void.
 	for _, address := range env.directAddresses {
-		if err := waitFor(ctx, env.backend, startupTimeout, "direct route", backendBodyCheck(address)); err != nil {
+		if err := harness.WaitFor(ctx, env.backend, startupTimeout, "direct route", backendBodyCheck(address)); err != nil {
 			return nil, err
 		}
 	}
-	if err := waitFor(ctx, env.turnpike, startupTimeout, `route "/"`, backendBodyCheck(env.turnpikeAddress)); err != nil {
+	if err := harness.WaitFor(ctx, env.turnpike, startupTimeout, `route "/"`, backendBodyCheck(env.turnpikeAddress)); err != nil {
 		return nil, err
 	}
 	return env, nil
 }
-
-// moduleRoot is the directory of the go.mod that holds the bench, so that the build
-// and the example are those of the current source wherever the bench is run from.
-func moduleRoot(ctx context.Context) (string, error) {
-	output, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(output))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("run the bench from inside the turnpike module (go env GOMOD is %q)", gomod)
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// freePorts asks the kernel for n distinct free loopback ports, holding all of them
-// open until it has them all so that none is handed out twice.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		listener, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free loopback port: %w", err)
-		}
-		defer listener.Close()
-		ports = append(ports, listener.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-func loopback(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }
 
 // backendBodyCheck succeeds once GET / on address answers 200 with the bench
 // backend's body.

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
 // loadSettings shape one round of load.
@@ -205,7 +207,7 @@ func runLoad(ctx context.Context, target loadTarget, settings loadSettings, pids
 func sampleCPU(pids []int) ([]time.Duration, error) {
 	samples := make([]time.Duration, 0, len(pids))
 	for _, pid := range pids {
-		cpu, err := processCPU(pid)
+		cpu, err := harness.ProcessCPU(pid)
 		if err != nil {
 			return nil, fmt.Errorf("sampling CPU time: %w", err)
 		}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
 // benchFlags are the knobs of a run; the defaults keep `make bench` well under two
@@ -79,8 +81,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	defer os.RemoveAll(workDir)
-	procs := &children{}
-	defer procs.stopAll() // runs before the directory holding the binaries goes
+	procs := &harness.Processes{}
+	defer procs.StopAll() // runs before the directory holding the binaries goes
 
 	err = bench(ctx, procs, workDir, settings, stdout, stderr)
 	switch {
@@ -96,7 +98,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 }
 
 // bench starts the environment, runs the rounds and prints the results.
-func bench(ctx context.Context, procs *children, workDir string, settings benchFlags, stdout, stderr io.Writer) error {
+func bench(ctx context.Context, procs *harness.Processes, workDir string, settings benchFlags, stdout, stderr io.Writer) error {
 	env, err := startEnvironment(ctx, procs, workDir, stderr)
 	if err != nil {
 		return err
@@ -109,7 +111,7 @@ func bench(ctx context.Context, procs *children, workDir string, settings benchF
 		requestTimeout: 5 * time.Second,
 	}
 	pids := make([]int, cpuProcesses)
-	pids[cpuTurnpike], pids[cpuBackend], pids[cpuGenerator] = env.turnpike.pid(), env.backend.pid(), os.Getpid()
+	pids[cpuTurnpike], pids[cpuBackend], pids[cpuGenerator] = env.turnpike.PID(), env.backend.PID(), os.Getpid()
 	direct := loadTarget{addresses: env.directAddresses, path: "/"}
 	proxied := loadTarget{addresses: []string{env.turnpikeAddress}, path: "/"}
 
@@ -131,7 +133,7 @@ func bench(ctx context.Context, procs *children, workDir string, settings benchF
 	fmt.Fprintln(stdout, "pairs; cpu = CPU seconds (user+system) per 1,000 responses of each process in the measured window")
 	printTable(stdout, rounds)
 	failures := failureReport(rounds)
-	if output := strings.TrimSpace(env.turnpike.output.String()); output != "" {
+	if output := strings.TrimSpace(env.turnpike.Output.String()); output != "" {
 		fmt.Fprintf(stdout, "\nturnpike wrote (log level error):\n%s\n", output)
 	}
 	if failures != "" {

@@ -72,16 +72,3 @@ func TestRunBenchRejectsBadFlagsBeforeStartingAnything(t *testing.T) {
 		t.Errorf("stderr %q does not explain the bad flag", stderr.String())
 	}
 }
-
-func TestTailBufferKeepsTheEnd(t *testing.T) {
-	t.Parallel()
-	buffer := newTailBuffer(8)
-	for _, chunk := range []string{"abc", "defgh", "ijk", "", "lmnopqrstuvwxyz"} {
-		if n, err := buffer.Write([]byte(chunk)); n != len(chunk) || err != nil {
-			t.Fatalf("Write(%q) = %d, %v", chunk, n, err)
-		}
-	}
-	if got, want := buffer.String(), "stuvwxyz"; got != want {
-		t.Errorf("tail = %q, want %q", got, want)
-	}
-}
