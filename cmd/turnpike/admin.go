@@ -9,15 +9,19 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+
+	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
 )
 
-// adminServer serves the health endpoints on the admin port, in every mode:
+// adminServer serves the operator's endpoints on the admin port, in every mode:
 // /healthz answers 200 while the process runs; /readyz answers 200 only once the
 // first snapshot is live and until shutdown begins, so a load balancer never sends
-// traffic to a replica that has nothing to serve or is draining.
+// traffic to a replica that has nothing to serve or is draining; /metrics is for
+// Prometheus.
 type adminServer struct {
 	address string
 	ready   func() bool
+	metrics http.Handler
 	log     logr.Logger
 }
 
@@ -41,7 +45,19 @@ func (a *adminServer) handler(ctx context.Context) http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	if a.metrics != nil {
+		mux.Handle("/metrics", a.metrics)
+	}
 	return mux
+}
+
+// newAdminServer is the admin server of a data plane, with its metrics.
+func newAdminServer(address string, dataplane *dpserver.DataPlane, log logr.Logger) (*adminServer, error) {
+	metrics, err := metricsHandler(dataplane.RateLimitStats)
+	if err != nil {
+		return nil, fmt.Errorf("registering metrics: %w", err)
+	}
+	return &adminServer{address: address, ready: dataplane.Ready, metrics: metrics, log: log}, nil
 }
 
 // NeedLeaderElection is false: every replica reports its own health.

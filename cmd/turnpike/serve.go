@@ -91,7 +91,12 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 1
 	}
-	if err := mgr.Add(&adminServer{address: common.adminAddress, ready: dataplane.Ready, log: log.WithName("admin")}); err != nil {
+	admin, err := newAdminServer(common.adminAddress, dataplane, log.WithName("admin"))
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 1
+	}
+	if err := mgr.Add(admin); err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 1
 	}

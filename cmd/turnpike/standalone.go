@@ -90,7 +90,10 @@ func serveStandalone(ctx context.Context, dir string, binder compiler.Binder, co
 		Binder:         binder,
 		Log:            log.WithName("compile"),
 	})
-	admin := &adminServer{address: common.adminAddress, ready: dataplane.Ready, log: log.WithName("admin")}
+	admin, err := newAdminServer(common.adminAddress, dataplane, log.WithName("admin"))
+	if err != nil {
+		return err
+	}
 	log.Info("Starting standalone", "version", versionString(), "config", dir)
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -107,6 +107,10 @@ func TestQuickstart(t *testing.T) {
 		}
 		return nil
 	})
+	if resp, body, err := get(client, "http://"+admin+"/metrics", ""); err != nil || resp.StatusCode != http.StatusOK ||
+		!strings.Contains(string(body), "turnpike_ratelimit_redis_errors_total") {
+		t.Errorf("/metrics on the admin port: %v %v\n%.300s", resp, err, body)
+	}
 	waitFor(t, "both hello backends answer in turn", logs, func() error {
 		seen := map[string]bool{}
 		for range 4 {
