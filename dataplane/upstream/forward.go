@@ -9,15 +9,51 @@ import (
 )
 
 // hopByHop are the headers that describe one connection, not the message (RFC 9110
-// section 7.6.1), so a proxy never passes them on, in either direction.
+// section 7.6.1), so a proxy never passes them on, in either direction. They are
+// spelled as fasthttp stores parsed and set names ("Te", not "TE"), so that they
+// can be deleted without normalising each name on every request (see
+// deleteCanonical).
 var hopByHop = []string{
-	fasthttp.HeaderConnection,
+	"Connection",
 	"Keep-Alive",
 	"Proxy-Connection",
-	fasthttp.HeaderTE,
-	fasthttp.HeaderTrailer,
-	fasthttp.HeaderTransferEncoding,
-	fasthttp.HeaderUpgrade,
+	"Te",
+	"Trailer",
+	"Transfer-Encoding",
+	"Upgrade",
+}
+
+// The forwarded headers, as byte slices for SetCanonical, which skips the
+// normalisation that Set does on every call.
+var (
+	keyXForwardedFor   = []byte(headerXForwardedFor)
+	keyXForwardedProto = []byte(headerXForwardedProto)
+	keyXForwardedHost  = []byte(headerXForwardedHost)
+	valueHTTP          = []byte("http")
+	valueHTTPS         = []byte("https")
+)
+
+// canonicalDeleter is what deleteCanonical needs of a request or response header.
+type canonicalDeleter interface {
+	Del(key string)
+	DisableNormalizing() bool
+	EnableNormalizing() bool
+}
+
+// deleteCanonical deletes headers whose names are already in fasthttp's
+// canonical form. fasthttp copies and normalises the name on every Del; the
+// header stores every name normalised (the data plane never turns normalising
+// off), so with normalising off for the duration the exact name finds the same
+// fields, at a fraction of the cost. That was about a fifth of the header work
+// of a proxied request (BenchmarkPrepareAndStrip).
+func deleteCanonical(h canonicalDeleter, names ...string) {
+	wasDisabled := h.DisableNormalizing()
+	for _, name := range names {
+		h.Del(name)
+	}
+	if !wasDisabled {
+		h.EnableNormalizing()
+	}
 }
 
 const (
@@ -46,7 +82,7 @@ func prepareRequest(ctx *fasthttp.RequestCtx) {
 	stripRequestHopByHop(&req.Header)
 	// The server has already answered "100 Continue" and read the whole body;
 	// the backend must not wait for a body that is sent at once.
-	req.Header.Del(fasthttp.HeaderExpect)
+	deleteCanonical(&req.Header, fasthttp.HeaderExpect)
 	setForwardedHeaders(ctx)
 	// Keep the Host header the client sent; without this fasthttp writes the
 	// lower-cased host of the parsed URI.
@@ -83,9 +119,7 @@ func stripRequestHopByHop(h *fasthttp.RequestHeader) {
 		}
 	}
 	dropTrailerFields(h)
-	for _, name := range hopByHop {
-		h.Del(name)
-	}
+	deleteCanonical(h, hopByHop...)
 }
 
 // stripResponseHopByHop is stripRequestHopByHop for the backend's response. The two
@@ -108,9 +142,7 @@ func stripResponseHopByHop(h *fasthttp.ResponseHeader) {
 		}
 	}
 	dropTrailerFields(h)
-	for _, name := range hopByHop {
-		h.Del(name)
-	}
+	deleteCanonical(h, hopByHop...)
 }
 
 // trailerKeys is what dropTrailerFields needs of a request or response header.
@@ -157,17 +189,17 @@ func setForwardedHeaders(ctx *fasthttp.RequestCtx) {
 			forwardedFor = append(forwardedFor, ", "...)
 		}
 		forwardedFor = clientIP.AppendTo(forwardedFor)
-		h.SetBytesV(headerXForwardedFor, forwardedFor)
+		h.SetCanonical(keyXForwardedFor, forwardedFor)
 	}
 	if ctx.IsTLS() {
-		h.Set(headerXForwardedProto, "https")
+		h.SetCanonical(keyXForwardedProto, valueHTTPS)
 	} else {
-		h.Set(headerXForwardedProto, "http")
+		h.SetCanonical(keyXForwardedProto, valueHTTP)
 	}
 	if host := h.Host(); len(host) > 0 {
-		h.SetBytesV(headerXForwardedHost, host)
+		h.SetCanonical(keyXForwardedHost, host)
 	} else {
-		h.Del(headerXForwardedHost)
+		deleteCanonical(h, headerXForwardedHost)
 	}
 }
 

@@ -51,6 +51,7 @@ func (p *Pools) endpointLocked(addr string) *Endpoint {
 		return ep
 	}
 	connectTimeout := p.opts.ConnectTimeout
+	readTimeout, writeTimeout := p.opts.ReadTimeout, p.opts.WriteTimeout
 	ep := &Endpoint{
 		address: addr,
 		dial: func() (net.Conn, error) {
@@ -60,7 +61,11 @@ func (p *Pools) endpointLocked(addr string) *Endpoint {
 		client: &fasthttp.HostClient{
 			Addr: addr,
 			Dial: func(addr string) (net.Conn, error) {
-				return fasthttp.DialTimeout(addr, connectTimeout)
+				conn, err := fasthttp.DialTimeout(addr, connectTimeout)
+				if err != nil {
+					return nil, err
+				}
+				return newCoalescedDeadlineConn(conn, readTimeout, writeTimeout), nil
 			},
 			MaxConns:            p.opts.MaxConnsPerEndpoint,
 			MaxConnWaitTimeout:  p.opts.MaxConnWaitTimeout,
