@@ -20,7 +20,7 @@ run: build ## Build turnpike and serve examples/quickstart in standalone mode (w
 	@hack/run-quickstart.sh
 
 .PHONY: test
-test: fmt-check vet verify-manifests envtest-bins redis-server ## Everything CI runs: gofmt, go vet, generated files, layering, unit, data plane, envtest and e2e tests.
+test: fmt-check vet verify-manifests envtest-bins redis-server helm ## Everything CI runs: gofmt, go vet, generated files, layering, unit, data plane, envtest and e2e tests.
 	KUBEBUILDER_ASSETS=$(ENVTEST_ASSETS) $(GO) test $(GO_TEST_FLAGS) ./...
 	@# Allocation counts mean nothing under -race (sync.Pool drops objects at random):
 	@# the zero-allocation tests of the hot path run once more without it.
@@ -72,6 +72,7 @@ envtest-bins: ## Build (once, then cached) kube-apiserver, etcd, kube-controller
 manifests: ## Regenerate CRDs and RBAC under config/ from the Go markers.
 	$$(hack/tools.sh controller-gen) rbac:roleName=turnpike crd paths="./api/..." paths="./controllers/..." \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	hack/sync-chart.sh
 
 .PHONY: generate
 generate: ## Regenerate deep-copy functions for api/.
@@ -87,6 +88,14 @@ golden: ## Regenerate the compiler's golden files after an intended change (revi
 bench: redis-server ## Requests/s and added latency of the data plane on the quick-start config, next to a direct backend.
 	$(GO) run ./test/bench
 	$(GO) test -run '^$$' -bench . -benchmem ./dataplane/...
+
+.PHONY: helm
+helm: ## Build (once, then cached) the pinned helm the chart tests use into bin/tools.
+	@hack/tools.sh helm >/dev/null
+
+.PHONY: chart-golden
+chart-golden: ## Regenerate the chart's golden renderings after an intended change (review the diff!).
+	$(GO) test ./test/helm -run TestTemplateGolden -update
 
 .PHONY: loadtest-tools
 loadtest-tools: ## Install wrk and nginx (apt-get) when missing; nginx runs only as the harness's child, never as a service.

@@ -107,6 +107,9 @@ func (w *StatusWriter) writeAll(ctx context.Context, report *compiler.Report) in
 func (w *StatusWriter) writeRoutes(ctx context.Context, report *compiler.Report) int {
 	var routes gwapiv1.HTTPRouteList
 	if err := w.client.List(ctx, &routes, client.UnsafeDisableDeepCopy); err != nil {
+		if ctx.Err() != nil {
+			return 1
+		}
 		w.log.Error(err, "Listing HTTPRoutes for status failed")
 		return 1
 	}
@@ -131,6 +134,9 @@ func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, key type
 		if apierrors.IsNotFound(err) {
 			return 0 // deleted since the compile; nothing to report on
 		}
+		if ctx.Err() != nil {
+			return 1
+		}
 		w.log.Error(err, "Reading object for status failed", "kind", fmt.Sprintf("%T", obj), "object", key)
 		return 1
 	}
@@ -140,6 +146,9 @@ func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, key type
 	if err := w.client.Status().Update(ctx, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0
+		}
+		if ctx.Err() != nil {
+			return 1 // shutting down: the next leader writes what this one could not
 		}
 		if !apierrors.IsConflict(err) {
 			w.log.Error(err, "Writing status failed", "kind", fmt.Sprintf("%T", obj), "object", key)
