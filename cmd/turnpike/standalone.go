@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -78,6 +79,11 @@ func serveStandalone(ctx context.Context, dir string, binder compiler.Binder, co
 		latest.Store(&in)
 	}
 	accept(source.Reload())
+	// Loading a large directory allocates far more than it keeps (10,000 routes:
+	// 3.7 GB allocated, 65 MB of heap in use after), and the runtime returns the
+	// freed heap to the OS only gradually. Nothing else runs yet: return it now,
+	// once, so that the resident size reflects what is in use.
+	debug.FreeOSMemory()
 
 	dataplane := dpserver.New(common.dataplane, log.WithName("dataplane"))
 	loop := controllers.NewCompileLoop(controllers.LoopOptions{

@@ -19,57 +19,20 @@ import (
 // is valid, else the reasons it is not.
 type decodedDocument struct {
 	place docPlace
-	key   objectKey
-	// obj is nil when the document was rejected.
-	obj  object
-	errs []error
+	// text is the document text it was decoded from.
+	text docText
+	key  objectKey
+	// obj is nil when the document was rejected. Once the Source uses the object,
+	// obj is the object in use, stamped with server fields (see Source.stamp), so
+	// that a cached document and the object in use are one copy, not two.
+	obj object
+	// inUse tells that obj has been handed out in an Input and must not be
+	// modified any more.
+	inUse bool
+	errs  []error
 	// contentHash covers everything a user wrote (after defaulting); specHash leaves
 	// out metadata, so that only a spec change bumps the generation.
 	contentHash, specHash [sha256.Size]byte
-}
-
-// fileResult is what one file contributes to a load.
-type fileResult struct {
-	file string
-	// unparseable files keep every object they last contributed.
-	unparseable bool
-	// incomplete files hold a document that cannot be identified; they keep the
-	// objects they last contributed that they no longer define recognisably.
-	incomplete bool
-	docs       []*decodedDocument
-	errs       []error
-}
-
-// decodeFile parses and decodes one file. It depends on nothing but the file's path
-// and content, so results can be reused while a file is unchanged.
-func decodeFile(file string, data []byte, readErr error) *fileResult {
-	result := &fileResult{file: file}
-	if readErr != nil {
-		result.unparseable = true
-		result.errs = append(result.errs, &Error{File: file, Message: "cannot read the file", Err: readErr})
-		return result
-	}
-	parsed, err := parseFile(file, data)
-	if err != nil {
-		result.unparseable = true
-		result.errs = append(result.errs, err)
-		return result
-	}
-	if len(parsed.unidentified) > 0 {
-		result.incomplete = true
-		result.errs = append(result.errs, parsed.unidentified...)
-	}
-	for _, doc := range parsed.docs {
-		decoded, err := decodeDocument(doc)
-		if err != nil {
-			result.incomplete = true
-			result.errs = append(result.errs, err)
-			continue
-		}
-		result.docs = append(result.docs, decoded)
-		result.errs = append(result.errs, decoded.errs...)
-	}
-	return result
 }
 
 // decodeDocument turns one document into a typed, defaulted and validated object.
@@ -81,7 +44,11 @@ func decodeDocument(doc rawDocument) (*decodedDocument, error) {
 		return nil, err
 	}
 	place.object = key.String()
-	decoded := &decodedDocument{place: place, key: key}
+	// Every error about the document is made here; later ones (duplicate
+	// definitions) name the document's first line only. Keeping the line index
+	// would keep the document's parse tree alive as long as the object.
+	decoded := &decodedDocument{place: place, text: doc.text, key: key}
+	decoded.place.lines = nil
 	for _, path := range doc.duplicateFields {
 		decoded.errs = append(decoded.errs, place.fieldError(path, "duplicate field"))
 	}
@@ -110,6 +77,19 @@ func decodeDocument(doc rawDocument) (*decodedDocument, error) {
 		decoded.errs = append(decoded.errs, place.errorf("cannot encode the decoded object: %v", err))
 	}
 	return decoded, nil
+}
+
+// movedTo returns the document as found again, with the same text, in file as
+// document number document: the same object (see knownTexts) at the new place.
+func (d *decodedDocument) movedTo(file string, document int, text docText) *decodedDocument {
+	moved := *d
+	moved.place.file, moved.place.document = file, document
+	moved.place.line = text.startLine + d.place.line - d.text.startLine
+	moved.text = text
+	// The object may be in use, or be another document's to stamp: Source.stamp
+	// must copy it before stamping it for this one.
+	moved.inUse = true
+	return &moved
 }
 
 // decodeTyped decodes content into its Go type with the strict codec. Unknown and

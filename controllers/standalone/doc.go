@@ -62,6 +62,16 @@
 // 100 ms apart agree on it: one save is one reload, and a file caught halfway through
 // a write (truncated, partly written) is not loaded unless it stays that way.
 //
+// # Cost
+//
+// Validation (the CRD schema and CEL rules above all) is most of the cost of a
+// load, so documents are decoded on one goroutine per CPU while the files are
+// parsed, one document at a time: a document's YAML node tree (which gives errors
+// their lines) is garbage once its errors are made. A reload decodes only the
+// document texts it has not decoded cleanly before: editing one route of a file of
+// 10,000 validates one route, and a document that moves keeps its object. Each
+// object in use is kept once: the decode cache and the Input share it.
+//
 // # Errors
 //
 // Every problem found in a file is an *Error naming the file, line, document, object

@@ -3,6 +3,7 @@ package standalone
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"path"
 	"regexp"
@@ -17,30 +18,68 @@ import (
 // rawDocument is one object-to-be: a non-empty YAML document, JSON value or List
 // item, parsed into unstructured content.
 type rawDocument struct {
-	place   docPlace
+	place docPlace
+	// text is what the document was parsed from (the items of a List share theirs).
+	text    docText
 	content map[string]any
 	// duplicateFields are the paths of keys given twice. They do not hide what the
 	// document is, but make the object invalid.
 	duplicateFields []string
 }
 
-// parsedFile is the outcome of parsing one file.
-type parsedFile struct {
-	docs []rawDocument
-	// unreadable documents (not a mapping, a List item that is not an object) leave
-	// the file incomplete: what they used to be cannot be told.
-	unidentified []error
+// docText identifies one document text of a file: a YAML document or a JSON value.
+type docText struct {
+	// hash covers the text and its format: equal hashes parse and validate alike.
+	hash [sha256.Size]byte
+	// index counts the texts of the file from 0, empty ones included.
+	index int
+	// startLine is the file line the text starts on.
+	startLine int
 }
 
-// parseFile splits a file into documents. A syntax error anywhere means the file
-// cannot be parsed at all; it is returned alone and no document is used, so that a
-// half-typed file does not make objects disappear.
-func parseFile(file string, data []byte) (parsedFile, error) {
+// The formats of document texts, as hashed.
+const (
+	yamlText = 'y'
+	jsonText = 'j'
+)
+
+func newDocText(format byte, text []byte, index, startLine int) docText {
+	h := sha256.New()
+	h.Write([]byte{format})
+	h.Write(text)
+	t := docText{index: index, startLine: startLine}
+	h.Sum(t.hash[:0])
+	return t
+}
+
+// documentSink receives the documents of a file, in file order, as they are
+// parsed. They are streamed rather than collected so that only a few documents'
+// parse trees (the YAML nodes that give errors their lines) are alive at a time:
+// for a file of 10,000 objects the trees of all of them took more memory than the
+// objects themselves.
+type documentSink interface {
+	// reuse is offered each document text before it is parsed, with the document
+	// number it gets. If it returns true, it has handed out what the text gave
+	// before (see decodeFiles), and the text is not parsed.
+	reuse(text docText, document int) bool
+	// use receives a document.
+	use(doc rawDocument)
+	// unidentified receives the problem with a document that cannot be told
+	// apart from others (not a mapping, a List item that is not an object): it
+	// leaves the file incomplete.
+	unidentified(text docText, err error)
+}
+
+// parseFile splits a file into documents and hands each to sink. A syntax error
+// anywhere means the file cannot be parsed at all: it is returned alone, and the
+// caller must drop whatever sink was given, so that a half-typed file does not
+// make objects disappear.
+func parseFile(file string, data []byte, sink documentSink) error {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
 	if strings.EqualFold(path.Ext(file), ".json") {
-		return parseJSONFile(file, data)
+		return parseJSONFile(file, data, sink)
 	}
-	return parseYAMLFile(file, data)
+	return parseYAMLFile(file, data, sink)
 }
 
 // yamlChunk is the text of one YAML document and the file line it starts at.
@@ -93,17 +132,21 @@ func yamlSyntaxError(file string, document, startLine int, err error) *Error {
 		Message: "YAML syntax error: " + message, Err: err}
 }
 
-func parseYAMLFile(file string, data []byte) (parsedFile, error) {
+func parseYAMLFile(file string, data []byte, sink documentSink) error {
 	chunks, err := splitYAMLDocuments(file, data)
 	if err != nil {
-		return parsedFile{}, err
+		return err
 	}
-	var parsed parsedFile
 	document := 0
-	for _, chunk := range chunks {
+	for index, chunk := range chunks {
+		text := newDocText(yamlText, chunk.text, index, chunk.startLine)
+		if sink.reuse(text, document+1) {
+			document++ // only a document that gave objects is reused: it is not empty
+			continue
+		}
 		var node yamlv3.Node
 		if err := yamlv3.Unmarshal(chunk.text, &node); err != nil {
-			return parsedFile{}, yamlSyntaxError(file, document+1, chunk.startLine, err)
+			return yamlSyntaxError(file, document+1, chunk.startLine, err)
 		}
 		if isEmptyDocument(&node) {
 			continue // kubectl skips empty documents too
@@ -113,24 +156,23 @@ func parseYAMLFile(file string, data []byte) (parsedFile, error) {
 		place := docPlace{file: file, document: document, line: chunk.startLine + root.Line - 1,
 			lines: &lineIndex{root: root, offset: chunk.startLine - 1}}
 		if root.Kind != yamlv3.MappingNode {
-			parsed.unidentified = append(parsed.unidentified,
-				place.errorf("a document must be an object (a YAML mapping), not %s", nodeKindName(root)))
+			sink.unidentified(text, place.errorf("a document must be an object (a YAML mapping), not %s", nodeKindName(root)))
 			continue
 		}
 		// Converted the way kubectl converts, so that scalars resolve the same way
 		// (YAML 1.1 booleans and all).
 		jsonData, err := sigsyaml.YAMLToJSON(chunk.text)
 		if err != nil {
-			return parsedFile{}, yamlSyntaxError(file, document, chunk.startLine, err)
+			return yamlSyntaxError(file, document, chunk.startLine, err)
 		}
 		content, err := unmarshalObject(jsonData)
 		if err != nil {
-			return parsedFile{}, &Error{File: file, Line: place.line, Document: document,
+			return &Error{File: file, Line: place.line, Document: document,
 				Message: "cannot convert to JSON", Err: err}
 		}
-		parsed.add(rawDocument{place: place, content: content, duplicateFields: duplicateKeys(root, "")})
+		addDocument(sink, rawDocument{place: place, text: text, content: content, duplicateFields: duplicateKeys(root, "")})
 	}
-	return parsed, nil
+	return nil
 }
 
 func isEmptyDocument(node *yamlv3.Node) bool {
@@ -191,20 +233,20 @@ func joinFieldPath(parent, key string) string {
 	return parent + "." + key
 }
 
-// add appends a document, expanding a v1 List into its items.
-func (p *parsedFile) add(doc rawDocument) {
+// addDocument hands a document to sink, expanding a v1 List into its items.
+func addDocument(sink documentSink, doc rawDocument) {
 	if doc.content["apiVersion"] != "v1" || doc.content["kind"] != "List" {
-		p.docs = append(p.docs, doc)
+		sink.use(doc)
 		return
 	}
 	items, ok := doc.content["items"].([]any)
 	if !ok && doc.content["items"] != nil {
-		p.unidentified = append(p.unidentified, doc.place.fieldError("items", "must be a list of objects"))
+		sink.unidentified(doc.text, doc.place.fieldError("items", "must be a list of objects"))
 		return
 	}
 	var itemsNode *yamlv3.Node
-	if doc.place.lines != nil {
-		itemsNode, _ = child(doc.place.lines.root, "items")
+	if root := doc.place.lines.node(); root != nil {
+		itemsNode, _ = child(root, "items")
 	}
 	claimed := make([]bool, len(doc.duplicateFields))
 	for i, item := range items {
@@ -218,10 +260,10 @@ func (p *parsedFile) add(doc rawDocument) {
 		}
 		content, ok := item.(map[string]any)
 		if !ok {
-			p.unidentified = append(p.unidentified, place.errorf("a List item must be an object"))
+			sink.unidentified(doc.text, place.errorf("a List item must be an object"))
 			continue
 		}
-		itemDoc := rawDocument{place: place, content: content}
+		itemDoc := rawDocument{place: place, text: doc.text, content: content}
 		prefix := "items[" + strconv.Itoa(i) + "]"
 		for j, path := range doc.duplicateFields {
 			if rest, ok := strings.CutPrefix(path, prefix); ok {
@@ -229,12 +271,12 @@ func (p *parsedFile) add(doc rawDocument) {
 				itemDoc.duplicateFields = append(itemDoc.duplicateFields, strings.TrimPrefix(rest, "."))
 			}
 		}
-		p.docs = append(p.docs, itemDoc)
+		sink.use(itemDoc)
 	}
 	// A duplicate key in the List itself (say "items" twice) blurs what it holds.
 	for j, path := range doc.duplicateFields {
 		if !claimed[j] {
-			p.unidentified = append(p.unidentified, doc.place.fieldError(path, "duplicate field"))
+			sink.unidentified(doc.text, doc.place.fieldError(path, "duplicate field"))
 		}
 	}
 }

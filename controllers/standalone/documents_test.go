@@ -32,7 +32,24 @@ type docSummary struct {
 	DuplicateFields      []string
 }
 
-func summarize(parsed parsedFile) []docSummary {
+// collectedDocuments is everything parseFile hands out for one file.
+type collectedDocuments struct {
+	docs     []rawDocument
+	problems []error // of unidentified documents
+}
+
+func (c *collectedDocuments) reuse(docText, int) bool           { return false }
+func (c *collectedDocuments) use(doc rawDocument)               { c.docs = append(c.docs, doc) }
+func (c *collectedDocuments) unidentified(_ docText, err error) { c.problems = append(c.problems, err) }
+
+// parseAll parses a file and collects its documents.
+func parseAll(file string, data []byte) (collectedDocuments, error) {
+	var parsed collectedDocuments
+	err := parseFile(file, data, &parsed)
+	return parsed, err
+}
+
+func summarize(parsed collectedDocuments) []docSummary {
 	var out []docSummary
 	for _, doc := range parsed.docs {
 		metadata, _ := doc.content["metadata"].(map[string]any)
@@ -96,15 +113,15 @@ func TestParseFile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			parsed, err := parseFile(tt.file, []byte(tt.content))
+			parsed, err := parseAll(tt.file, []byte(tt.content))
 			if err != nil {
 				t.Fatalf("parseFile: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, summarize(parsed)); diff != "" {
 				t.Errorf("documents (-want +got):\n%s", diff)
 			}
-			if len(parsed.unidentified) != tt.wantUnidentified {
-				t.Errorf("unidentified = %v, want %d", parsed.unidentified, tt.wantUnidentified)
+			if len(parsed.problems) != tt.wantUnidentified {
+				t.Errorf("unidentified = %v, want %d", parsed.problems, tt.wantUnidentified)
 			}
 		})
 	}
@@ -113,7 +130,7 @@ func TestParseFile(t *testing.T) {
 func TestLineOfPointsAtTheField(t *testing.T) {
 	t.Parallel()
 	content := "kind: Service\nmetadata:\n  name: web\n  labels:\n    app.kubernetes.io/name: web\nspec:\n  ports:\n  - port: 80\n  - port: 81\n    name: b\n"
-	parsed, err := parseFile("a.yaml", []byte("---\n"+content))
+	parsed, err := parseAll("a.yaml", []byte("---\n"+content))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,42 +7,48 @@ import (
 	"fmt"
 	"io"
 
-	yamlv3 "go.yaml.in/yaml/v3"
 	kjson "sigs.k8s.io/json"
 )
 
 // parseJSONFile reads a stream of JSON values, each one document.
-func parseJSONFile(file string, data []byte) (parsedFile, error) {
-	var parsed parsedFile
+func parseJSONFile(file string, data []byte, sink documentSink) error {
 	decoder := json.NewDecoder(bytes.NewReader(data))
+	// Lines are counted on from the previous value, not from the start of the
+	// file for each value: that was quadratic in the size of the file.
+	var counted int64
+	line := 1
 	for document := 1; ; document++ {
 		offset := decoder.InputOffset()
 		var raw json.RawMessage
 		err := decoder.Decode(&raw)
 		if errors.Is(err, io.EOF) {
-			return parsed, nil
+			return nil
 		}
 		if err != nil {
-			return parsedFile{}, jsonSyntaxError(file, document, data, offset, err)
+			return jsonSyntaxError(file, document, data, offset, err)
 		}
 		start := offset + int64(len(data[offset:])-len(bytes.TrimLeft(data[offset:], " \t\r\n")))
-		startLine := lineAt(data, start)
-		place := docPlace{file: file, document: document, line: startLine, lines: jsonLineIndex(raw, startLine)}
+		line += bytes.Count(data[counted:start], []byte("\n"))
+		counted = start
+		text := newDocText(jsonText, raw, document-1, line)
+		if sink.reuse(text, document) {
+			continue
+		}
+		place := docPlace{file: file, document: document, line: line, lines: jsonLineIndex(raw, line)}
 		var content map[string]any
 		strictErrs, err := kjson.UnmarshalStrict(raw, &content, kjson.DisallowDuplicateFields)
 		if err != nil || content == nil {
-			parsed.unidentified = append(parsed.unidentified,
-				place.errorf("a JSON value must be an object, not %s", firstToken(raw)))
+			sink.unidentified(text, place.errorf("a JSON value must be an object, not %s", firstToken(raw)))
 			continue
 		}
-		doc := rawDocument{place: place, content: content}
+		doc := rawDocument{place: place, text: text, content: content}
 		for _, strictErr := range strictErrs {
 			var fieldErr kjson.FieldError
 			if errors.As(strictErr, &fieldErr) {
 				doc.duplicateFields = append(doc.duplicateFields, fieldErr.FieldPath())
 			}
 		}
-		parsed.add(doc)
+		addDocument(sink, doc)
 	}
 }
 
@@ -59,17 +65,6 @@ func jsonSyntaxError(file string, document int, data []byte, offset int64, err e
 func lineAt(data []byte, offset int64) int {
 	offset = min(max(offset, 0), int64(len(data)))
 	return bytes.Count(data[:offset], []byte("\n")) + 1
-}
-
-// jsonLineIndex indexes a JSON value for line lookups. JSON is YAML except for tabs
-// as indentation; tabs cannot occur raw inside JSON strings, so turning them into
-// spaces keeps every line and column. Line data is best effort: nil if it fails.
-func jsonLineIndex(raw []byte, startLine int) *lineIndex {
-	var node yamlv3.Node
-	if yamlv3.Unmarshal(bytes.ReplaceAll(raw, []byte("\t"), []byte(" ")), &node) != nil || len(node.Content) == 0 {
-		return nil
-	}
-	return &lineIndex{root: resolveAlias(node.Content[0]), offset: startLine - 1}
 }
 
 func firstToken(raw []byte) string {

@@ -1,29 +1,60 @@
 package standalone
 
 import (
+	"bytes"
 	"strconv"
 
 	yamlv3 "go.yaml.in/yaml/v3"
 )
 
 // lineIndex maps field paths of one object to lines of its file, so that an error
-// can point at the offending line rather than at the start of the document.
+// can point at the offending line rather than at the start of the document. It is
+// only needed while the object's errors are made: a decoded document drops it.
 type lineIndex struct {
-	// root is the object's mapping node.
+	// root is the object's node: a mapping, or for JSON nil until first used.
 	root *yamlv3.Node
 	// offset is added to the node lines, which count from the start of the
 	// parsed text, to make them lines of the file.
 	offset int
+	// jsonText is a JSON value still to be parsed into root. JSON needs no node
+	// tree for anything but the lines of errors, so it is built only when an
+	// error asks for one.
+	jsonText []byte
+}
+
+// jsonLineIndex indexes a JSON value for line lookups, lazily. startLine is the
+// file line the value starts on.
+func jsonLineIndex(raw []byte, startLine int) *lineIndex {
+	return &lineIndex{offset: startLine - 1, jsonText: raw}
+}
+
+// node returns the root node, parsing pending JSON on first use. JSON is YAML
+// except for tabs as indentation; tabs cannot occur raw inside JSON strings, so
+// turning them into spaces keeps every line and column. Line data is best effort:
+// nil if the text does not parse.
+func (ix *lineIndex) node() *yamlv3.Node {
+	if ix == nil {
+		return nil
+	}
+	if ix.jsonText != nil {
+		var doc yamlv3.Node
+		if yamlv3.Unmarshal(bytes.ReplaceAll(ix.jsonText, []byte("\t"), []byte(" ")), &doc) == nil && len(doc.Content) > 0 {
+			ix.root = resolveAlias(doc.Content[0])
+		}
+		ix.jsonText = nil
+	}
+	return ix.root
 }
 
 // lineOf returns the file line of the deepest node on path (field.Path syntax:
 // spec.rules[0].matches[1], metadata.labels[app.kubernetes.io/name]), or 0 when the
 // index is nil or not even the first segment exists.
 func (ix *lineIndex) lineOf(path string) int {
-	if ix == nil || ix.root == nil {
+	root := ix.node()
+	if root == nil {
 		return 0
 	}
-	node, line := ix.root, 0
+	node, line := root, 0
 	for _, segment := range splitFieldPath(path) {
 		next, keyLine := child(node, segment)
 		if next == nil {

@@ -118,16 +118,33 @@ func (s *Source) apply(scan dirScan) {
 	results := make([]*fileResult, len(scan.files))
 	decoded := make(map[string]*cachedFile, len(scan.files))
 	fingerprint := make(map[string][sha256.Size]byte, len(scan.files))
-	var errs []error
+	var changed []sourceFile
+	var changedAt []int
 	for i, f := range scan.files {
 		hash := fileHash(f)
-		cached := s.decoded[f.path]
-		if cached == nil || cached.hash != hash || f.readErr != nil {
-			cached = &cachedFile{hash: hash, result: decodeFile(f.path, f.data, f.readErr)}
+		fingerprint[f.path] = hash
+		if cached := s.decoded[f.path]; cached != nil && cached.hash == hash && f.readErr == nil {
+			decoded[f.path], results[i] = cached, cached.result
+			continue
 		}
-		decoded[f.path], fingerprint[f.path] = cached, hash
-		results[i] = cached.result
-		errs = append(errs, cached.result.errs...)
+		changed, changedAt = append(changed, f), append(changedAt, i)
+	}
+	var known knownTexts
+	if len(changed) > 0 {
+		known = s.knownTexts()
+	}
+	for j, result := range decodeFiles(changed, known) {
+		f := changed[j]
+		if previous := s.decoded[f.path]; result.unparseable && previous != nil {
+			// A file caught with a typo keeps what it last decoded for reuse,
+			// so that fixing the typo does not validate the whole file again.
+			result.reusable = previous.result.reusable
+		}
+		decoded[f.path], results[changedAt[j]] = &cachedFile{hash: fingerprint[f.path], result: result}, result
+	}
+	var errs []error
+	for _, result := range results {
+		errs = append(errs, result.errs...)
 	}
 
 	next := make(map[objectKey]*storedObject)
@@ -179,14 +196,39 @@ func (s *Source) apply(scan dirScan) {
 	s.log.V(1).Info(msgLoaded, "dir", s.dir, "files", len(scan.files), "objects", len(next), "errors", len(errs))
 }
 
+// knownTexts collects the reusable documents of the last load. The caller holds
+// s.mu.
+func (s *Source) knownTexts() knownTexts {
+	known := knownTexts{}
+	for _, cached := range s.decoded {
+		for hash, docs := range cached.result.reusable {
+			if known[hash] == nil {
+				known[hash] = docs
+			}
+		}
+	}
+	return known
+}
+
 // stamp returns the stored version for a valid document: the previous one if
-// nothing changed, else a copy with uid, resourceVersion, generation and
-// creationTimestamp set as the API server would. The caller holds s.mu.
+// nothing changed, else the document's object with uid, resourceVersion,
+// generation and creationTimestamp set as the API server would. Either way the
+// document then points at the stored object, so that the decode cache holds no
+// second copy of the objects in use (a reload of a changed file would otherwise
+// keep one for every unchanged object in it). The caller holds s.mu.
 func (s *Source) stamp(doc *decodedDocument, previous *storedObject) *storedObject {
 	if previous != nil && previous.contentHash == doc.contentHash {
+		doc.obj, doc.inUse = previous.obj, true
 		return previous
 	}
-	obj := doc.obj.DeepCopyObject().(object) // doc.obj is cached: never modified
+	obj := doc.obj
+	if doc.inUse {
+		// Handed out before (and displaced since, by a definition that has gone
+		// again), or shared with the document of a reused text: an Input may
+		// hold it, and Inputs are read-only. Every server field is set again
+		// below, so the copy's old ones do not matter.
+		obj = obj.DeepCopyObject().(object)
+	}
 	generation := int64(1)
 	created := metav1.NewTime(s.now().Truncate(time.Second))
 	if previous != nil {
@@ -197,6 +239,7 @@ func (s *Source) stamp(doc *decodedDocument, previous *storedObject) *storedObje
 		created = previous.obj.GetCreationTimestamp()
 	}
 	s.setServerFields(obj, doc.key, generation, created)
+	doc.obj, doc.inUse = obj, true
 	return &storedObject{obj: obj, contentHash: doc.contentHash, specHash: doc.specHash}
 }
 
