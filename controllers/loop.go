@@ -50,7 +50,18 @@ type CompileLoop struct {
 	opts       LoopOptions
 	trigger    chan struct{}
 	generation uint64
+	// bindRetry is the wait before compiling again after a socket failed to
+	// bind; zero while every socket is bound.
+	bindRetry time.Duration
 }
+
+// Bounds of the retry after a socket failed to bind (a port still held by a
+// process that is shutting down, an address not yet configured): soon at first,
+// then less and less often.
+const (
+	minBindRetry = time.Second
+	maxBindRetry = 30 * time.Second
+)
 
 // NewCompileLoop returns a loop; run it with Start (it is a manager Runnable).
 func NewCompileLoop(opts LoopOptions) *CompileLoop {
@@ -99,6 +110,16 @@ func (l *CompileLoop) Start(ctx context.Context) error {
 	}
 }
 
+// nextBindRetry doubles the wait before the next bind attempt, within bounds.
+func (l *CompileLoop) nextBindRetry() time.Duration {
+	if l.bindRetry == 0 {
+		l.bindRetry = minBindRetry
+	} else {
+		l.bindRetry = min(2*l.bindRetry, maxBindRetry)
+	}
+	return l.bindRetry
+}
+
 // settle waits until no event arrived for Debounce, or MaxDelay passed.
 func (l *CompileLoop) settle(ctx context.Context) bool {
 	deadline := time.NewTimer(l.opts.MaxDelay)
@@ -135,8 +156,16 @@ func (l *CompileLoop) compileOnce(ctx context.Context) error {
 	snap.Generation = l.generation
 	result := l.opts.Publisher.Publish(snap)
 	compiler.ApplyPublishResult(&report, result)
-	for key, bindErr := range result.BindErrors {
-		l.opts.Log.Error(bindErr, "Listener socket could not be bound", "socket", key)
+	if len(result.BindErrors) > 0 {
+		// Nothing else may change for a long time, so the loop asks itself to
+		// look again; status says Programmed=False until the socket is bound.
+		retry := l.nextBindRetry()
+		for key, bindErr := range result.BindErrors {
+			l.opts.Log.Error(bindErr, "Listener socket could not be bound; retrying", "socket", key, "after", retry)
+		}
+		time.AfterFunc(retry, l.Trigger)
+	} else {
+		l.bindRetry = 0
 	}
 	l.opts.Log.V(1).Info("Snapshot published", "generation", snap.Generation,
 		"listeners", len(snap.Listeners), "duration", time.Since(started))

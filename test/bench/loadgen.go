@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -162,21 +161,21 @@ func runLoad(ctx context.Context, target loadTarget, settings loadSettings, pids
 		running.Wait()
 	}
 
-	if err := sleepContext(ctx, settings.warmup); err != nil {
+	if err := harness.Sleep(ctx, settings.warmup); err != nil {
 		stop()
 		return nil, err
 	}
-	before, err := sampleCPU(pids)
+	before, err := harness.SampleCPU(pids)
 	if err != nil {
 		stop()
 		return nil, err
 	}
 	measureStart := time.Now()
 	phase.Store(phaseMeasure)
-	waitErr := sleepContext(ctx, settings.duration)
+	waitErr := harness.Sleep(ctx, settings.duration)
 	phase.Store(phaseStop)
 	elapsed := time.Since(measureStart)
-	after, sampleErr := sampleCPU(pids)
+	after, sampleErr := harness.SampleCPU(pids)
 	stop()
 	if waitErr != nil {
 		return nil, waitErr
@@ -201,29 +200,4 @@ func runLoad(ctx context.Context, target loadTarget, settings loadSettings, pids
 		result.cpu = append(result.cpu, after[i]-before[i])
 	}
 	return result, nil
-}
-
-// sampleCPU reads the CPU time of every pid, in order.
-func sampleCPU(pids []int) ([]time.Duration, error) {
-	samples := make([]time.Duration, 0, len(pids))
-	for _, pid := range pids {
-		cpu, err := harness.ProcessCPU(pid)
-		if err != nil {
-			return nil, fmt.Errorf("sampling CPU time: %w", err)
-		}
-		samples = append(samples, cpu)
-	}
-	return samples, nil
-}
-
-// sleepContext waits for d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }

@@ -3,12 +3,13 @@ package e2e
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
 var (
@@ -37,15 +38,15 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort returns a free loopback port for the turnpike process to bind (see
+// harness.FreePorts for why it is not a ":0" port).
 func freePort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := harness.FreePorts(1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports[0]
 }
 
 // quickstartPorts are the ports examples/quickstart uses.

@@ -62,6 +62,12 @@ func (p *recordingPublisher) Latest() *snapshot.Snapshot {
 	return p.latest
 }
 
+func (p *recordingPublisher) AllowBind(key string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.failBinds, key)
+}
+
 func (p *recordingPublisher) FailBind(key string, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

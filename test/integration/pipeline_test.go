@@ -321,6 +321,22 @@ func TestStatusTellsTheTruthAboutBinding(t *testing.T) {
 		}
 		return conditionIs(gw.Status.Conditions, "Programmed", metav1.ConditionFalse, "Invalid", gw.Generation)
 	})
+	// Once the port is free the socket binds without any object changing: the
+	// loop retries by itself, and status follows.
+	publisher.AllowBind(fmt.Sprintf(":%d", port))
+	eventually(t, "listener programmed after the port became free", func() error {
+		gw, err := getGateway(ns, "gw")
+		if err != nil {
+			return err
+		}
+		if len(gw.Status.Listeners) != 1 {
+			return fmt.Errorf("listeners %+v", gw.Status.Listeners)
+		}
+		if err := conditionIs(gw.Status.Listeners[0].Conditions, "Programmed", metav1.ConditionTrue, "Programmed", gw.Generation); err != nil {
+			return err
+		}
+		return conditionIs(gw.Status.Conditions, "Programmed", metav1.ConditionTrue, "Programmed", gw.Generation)
+	})
 }
 
 // TestOtherControllersParentStatusIsKept: Turnpike shares HTTPRoute status with other

@@ -145,7 +145,7 @@ func measure(ctx context.Context, procs *harness.Processes, cpu string, t target
 	if t.proxy != nil {
 		pids = append(pids, t.proxy.PID())
 	}
-	before, err := sampleCPU(pids)
+	before, err := harness.SampleCPU(pids)
 	if err != nil {
 		return nil, "", err
 	}
@@ -154,7 +154,7 @@ func measure(ctx context.Context, procs *harness.Processes, cpu string, t target
 	if err != nil {
 		return nil, "", err
 	}
-	after, err := sampleCPU(pids)
+	after, err := harness.SampleCPU(pids)
 	if err != nil {
 		return nil, "", err
 	}
@@ -166,19 +166,6 @@ func measure(ctx context.Context, procs *harness.Processes, cpu string, t target
 		m.proxyCPU = after[1] - before[1]
 	}
 	return m, strings.Join(failures, "; "), nil
-}
-
-// sampleCPU reads the CPU time of every pid, in order.
-func sampleCPU(pids []int) ([]time.Duration, error) {
-	samples := make([]time.Duration, 0, len(pids))
-	for _, pid := range pids {
-		cpu, err := harness.ProcessCPU(pid)
-		if err != nil {
-			return nil, fmt.Errorf("sampling CPU time: %w", err)
-		}
-		samples = append(samples, cpu)
-	}
-	return samples, nil
 }
 
 // printProxyHeader says what runs where, so that a figure is never read without

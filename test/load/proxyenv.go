@@ -211,7 +211,7 @@ func probeRateLimit(ctx context.Context, s *setup, index int, set routeSet) (ski
 		if lastErr = check(); lastErr == nil {
 			return "", nil
 		}
-		if err := sleepContext(ctx, 100*time.Millisecond); err != nil {
+		if err := harness.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return "", err
 		}
 	}

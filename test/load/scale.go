@@ -131,7 +131,7 @@ func measureServing(ctx context.Context, procs *harness.Processes, workDir, turn
 			return figures, fmt.Errorf("route %d of %d does not answer: %w", i, routes, err)
 		}
 	}
-	if err := sleepContext(ctx, idleSettle); err != nil {
+	if err := harness.Sleep(ctx, idleSettle); err != nil {
 		return figures, err
 	}
 	if figures.atSettle, err = harness.ProcessMemory(process.PID()); err != nil {
@@ -181,18 +181,6 @@ func directorySize(dir string) (int64, error) {
 		total += info.Size()
 	}
 	return total, nil
-}
-
-// sleepContext waits for d or until ctx is done, whichever comes first.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-timer.C:
-		return nil
-	}
 }
 
 // thousands formats n with thousands separators: 10000 as "10,000".

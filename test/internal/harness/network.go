@@ -1,24 +1,69 @@
 package harness
 
 import (
+	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 )
 
-// FreePorts asks the kernel for n distinct free loopback ports, holding all of them
-// open until it has them all so that none is handed out twice.
+// FreePorts returns n distinct loopback ports that are free now, for a child
+// process to bind later. They come from below the kernel's ephemeral range: a port
+// the kernel handed out for a ":0" bind (any test's backend, any outgoing
+// connection) can never be one of them, so between this check and the child's bind
+// only another caller of FreePorts could take it, and the random choice over
+// thousands of ports makes that unlikely. (Ports from a ":0" bind, released and
+// reused, were taken by other tests' sockets in the meantime under a parallel
+// `go test ./...`.)
 func FreePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		listener, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			return nil, fmt.Errorf("finding a free loopback port: %w", err)
+	low, high := portPool()
+	var (
+		ports     []int
+		listeners []net.Listener
+		seen      = map[int]bool{}
+	)
+	defer func() {
+		for _, l := range listeners {
+			l.Close()
 		}
-		defer listener.Close()
-		ports = append(ports, listener.Addr().(*net.TCPAddr).Port)
+	}()
+	for attempts := 0; len(ports) < n; attempts++ {
+		if attempts > 1000 {
+			return nil, errors.New("finding a free loopback port: 1000 candidates were all busy")
+		}
+		port := low + rand.IntN(high-low)
+		if seen[port] {
+			continue
+		}
+		seen[port] = true
+		listener, err := net.Listen("tcp4", Loopback(port))
+		if err != nil {
+			continue
+		}
+		listeners = append(listeners, listener)
+		ports = append(ports, port)
 	}
 	return ports, nil
+}
+
+// portPool is the range FreePorts draws from: from 10000 up to the start of the
+// ephemeral range (32768 when it cannot be read).
+func portPool() (low, high int) {
+	low, high = 10000, 32768
+	data, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return low, high
+	}
+	fields := strings.Fields(string(data))
+	if len(fields) == 2 {
+		if start, err := strconv.Atoi(fields[0]); err == nil && start > low+1000 {
+			high = start
+		}
+	}
+	return low, high
 }
 
 // Loopback is 127.0.0.1:port.

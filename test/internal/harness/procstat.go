@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -98,4 +99,29 @@ func ProcessMemory(pid int) (Memory, error) {
 		return Memory{}, fmt.Errorf("reading the memory of process %d: %w", pid, err)
 	}
 	return ParseProcStatusMemory(status)
+}
+
+// SampleCPU reads the CPU time of every pid, in order.
+func SampleCPU(pids []int) ([]time.Duration, error) {
+	samples := make([]time.Duration, 0, len(pids))
+	for _, pid := range pids {
+		cpu, err := ProcessCPU(pid)
+		if err != nil {
+			return nil, fmt.Errorf("sampling CPU time: %w", err)
+		}
+		samples = append(samples, cpu)
+	}
+	return samples, nil
+}
+
+// Sleep waits for d or until ctx is done, whichever comes first.
+func Sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
 }
