@@ -18,7 +18,8 @@ func evalGeneral(t *testing.T, v *Value, a *Activation) (string, error) {
 
 func TestVariables(t *testing.T) {
 	t.Parallel()
-	req := newFakeRequest("X-Api-Key", "k-123", "Accept", "text/plain")
+	// Each parallel subtest gets its own request: fakeRequest counts visits.
+	newRequest := func() *fakeRequest { return newFakeRequest("X-Api-Key", "k-123", "Accept", "text/plain") }
 	tests := []struct {
 		source string
 		want   string
@@ -50,7 +51,7 @@ func TestVariables(t *testing.T) {
 		t.Run(tt.source, func(t *testing.T) {
 			t.Parallel()
 			v := mustValue(t, tt.source)
-			got, err := evalGeneral(t, v, activation(req))
+			got, err := evalGeneral(t, v, activation(newRequest()))
 			if err != nil {
 				t.Fatalf("eval: %v", err)
 			}
@@ -158,7 +159,6 @@ func TestFastPathsAgreeWithCEL(t *testing.T) {
 
 func TestPredicates(t *testing.T) {
 	t.Parallel()
-	req := newFakeRequest("X-Tier", "gold")
 	tests := []struct {
 		source   string
 		want     bool
@@ -175,7 +175,7 @@ func TestPredicates(t *testing.T) {
 		t.Run(tt.source, func(t *testing.T) {
 			t.Parallel()
 			p := mustPredicate(t, tt.source)
-			if got := p.Eval(activation(req)); got != tt.want {
+			if got := p.Eval(activation(newFakeRequest("X-Tier", "gold"))); got != tt.want {
 				t.Errorf("Eval = %v, want %v", got, tt.want)
 			}
 			if got := p.Failures(); got != tt.failures {
