@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,41 +23,8 @@ import (
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/turnpike-gateway/turnpike/controllers"
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
-
-const kubeVersion = "v1.37.2"
-
-func writeKubeconfig(t *testing.T, env *envtest.Environment, user envtest.User) string {
-	t.Helper()
-	added, err := env.ControlPlane.AddUser(user, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := added.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func kubeAssets(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "bin", "k8s", kubeVersion))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
-		t.Fatalf("no kube-apiserver in %s: run `make envtest-bins` (or `make test`) first", dir)
-	}
-	return dir
-}
 
 // TestServeAgainstAPIServer runs the real `turnpike serve` binary against a real
 // kube-apiserver, installed from config/default and running as its ServiceAccount: objects applied through the API become traffic answers on the
@@ -71,7 +37,7 @@ func kubeAssets(t *testing.T) string {
 // backend is covered by the standalone and data-plane tests.
 func TestServeAgainstAPIServer(t *testing.T) {
 	env := &envtest.Environment{
-		BinaryAssetsDirectory: kubeAssets(t),
+		BinaryAssetsDirectory: harness.KubeAssets(t, filepath.Join("..", "..")),
 		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "gateway-api")},
 		ErrorIfCRDPathMissing: true,
 	}
@@ -86,15 +52,15 @@ func TestServeAgainstAPIServer(t *testing.T) {
 	}
 	// Install config/default (namespace, ServiceAccount, the RBAC generated from the
 	// markers, the Deployment) with the real kubectl, as an administrator would...
-	adminKubeconfig := writeKubeconfig(t, env, envtest.User{Name: "admin", Groups: []string{"system:masters"}})
-	kubectl := exec.Command(filepath.Join(kubeAssets(t), "kubectl"), "--kubeconfig", adminKubeconfig,
+	adminKubeconfig := harness.WriteKubeconfig(t, env, envtest.User{Name: "admin", Groups: []string{"system:masters"}})
+	kubectl := exec.Command(filepath.Join(harness.KubeAssets(t, filepath.Join("..", "..")), "kubectl"), "--kubeconfig", adminKubeconfig,
 		"apply", "--server-side", "-k", filepath.Join("..", "..", "config", "default"))
 	if out, err := kubectl.CombinedOutput(); err != nil {
 		t.Fatalf("kubectl apply -k config/default: %v\n%s", err, out)
 	}
 	// ...then run Turnpike with exactly the ServiceAccount's identity, so that any
 	// permission the generated RBAC lacks shows up as an error or a missing answer.
-	kubeconfigPath := writeKubeconfig(t, env, envtest.User{
+	kubeconfigPath := harness.WriteKubeconfig(t, env, envtest.User{
 		Name:   "system:serviceaccount:turnpike-system:turnpike",
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:turnpike-system", "system:authenticated"},
 	})

@@ -3,8 +3,6 @@ package helm
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -25,8 +23,6 @@ import (
 	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
-const kubeVersion = "v1.37.2"
-
 // TestInstallGrantsEnoughRBAC installs the chart with helm into a real kube-apiserver,
 // then runs the real `turnpike serve` with the arguments and environment of the
 // chart's Deployment, authenticated as the chart's ServiceAccount: a Gateway and an
@@ -37,7 +33,7 @@ const kubeVersion = "v1.37.2"
 // the data path is covered by test/e2e and the data-plane tests.
 func TestInstallGrantsEnoughRBAC(t *testing.T) {
 	helmBinary(t) // fail before starting an API server when helm is missing
-	env := &envtest.Environment{BinaryAssetsDirectory: kubeAssets(t)}
+	env := &envtest.Environment{BinaryAssetsDirectory: harness.KubeAssets(t, repoRoot)}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("starting kube-apiserver and etcd: %v", err)
@@ -51,7 +47,7 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 
 	// The administrator installs the chart, Gateway API CRDs included, and upgrades it
 	// once: CRDs shipped as templates must survive an upgrade.
-	adminKubeconfig := writeKubeconfig(t, env, envtest.User{Name: "admin", Groups: []string{"system:masters"}})
+	adminKubeconfig := harness.WriteKubeconfig(t, env, envtest.User{Name: "admin", Groups: []string{"system:masters"}})
 	install := []string{"--kubeconfig", adminKubeconfig, "--namespace", releaseNamespace,
 		"--set", "gatewayAPI.installCRDs=true", "--timeout", "2m"}
 	mustHelm(t, append([]string{"install", releaseName, chartDir, "--create-namespace"}, install...)...)
@@ -69,7 +65,7 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 	// Turnpike runs as that ServiceAccount, as the kubelet would run it: same
 	// arguments, POD_NAMESPACE as the downward API fills it, only the admin server
 	// moved to a free loopback port.
-	serviceAccountKubeconfig := writeKubeconfig(t, env, envtest.User{
+	serviceAccountKubeconfig := harness.WriteKubeconfig(t, env, envtest.User{
 		Name: fmt.Sprintf("system:serviceaccount:%s:%s", releaseNamespace, pod.ServiceAccountName),
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNamespace,
 			"system:authenticated"},
@@ -228,36 +224,4 @@ func podEnvironment(t *testing.T, env []corev1.EnvVar, namespace string) []strin
 		}
 	}
 	return environment
-}
-
-func writeKubeconfig(t *testing.T, env *envtest.Environment, user envtest.User) string {
-	t.Helper()
-	added, err := env.ControlPlane.AddUser(user, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig, err := added.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(path, kubeconfig, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
-func kubeAssets(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir
-	}
-	dir, err := filepath.Abs(filepath.Join(repoRoot, "bin", "k8s", kubeVersion))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
-		t.Fatalf("no kube-apiserver in %s: run `make envtest-bins` (or `make test`) first", dir)
-	}
-	return dir
 }

@@ -21,9 +21,8 @@ import (
 	"github.com/turnpike-gateway/turnpike/controllers"
 	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
+	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
-
-const kubeVersion = "v1.37.2"
 
 var (
 	// k8s is a direct (uncached) client for the tests' own reads and writes.
@@ -77,28 +76,12 @@ func (p *recordingPublisher) FailBind(key string, err error) {
 	p.failBinds[key] = err
 }
 
-// assetsDir finds the control-plane binaries: KUBEBUILDER_ASSETS, else the cache
-// that `make envtest-bins` fills.
-func assetsDir() (string, error) {
-	if dir := os.Getenv("KUBEBUILDER_ASSETS"); dir != "" {
-		return dir, nil
-	}
-	dir, err := filepath.Abs(filepath.Join("..", "..", "bin", "k8s", kubeVersion))
-	if err != nil {
-		return "", err
-	}
-	if _, err := os.Stat(filepath.Join(dir, "kube-apiserver")); err != nil {
-		return "", fmt.Errorf("no kube-apiserver in %s: run `make envtest-bins` (or `make test`) first", dir)
-	}
-	return dir, nil
-}
-
 func TestMain(m *testing.M) {
 	os.Exit(runWithEnv(m))
 }
 
 func runWithEnv(m *testing.M) int {
-	assets, err := assetsDir()
+	assets, err := harness.KubeAssetsDir(filepath.Join("..", ".."))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration tests:", err)
 		return 1
