@@ -87,15 +87,11 @@ func (w *StatusWriter) Start(ctx context.Context) error {
 // writeAll writes every object of the report and returns how many writes failed.
 func (w *StatusWriter) writeAll(ctx context.Context, report *compiler.Report) int {
 	failed := 0
-	for name, res := range report.GatewayClasses {
-		failed += w.writeOne(ctx, &gwapiv1.GatewayClass{}, types.NamespacedName{Name: name}, func(obj client.Object) bool {
-			return w.mergeGatewayClass(obj.(*gwapiv1.GatewayClass), res)
-		})
+	for name := range report.GatewayClasses {
+		failed += w.writeOne(ctx, &gwapiv1.GatewayClass{}, types.NamespacedName{Name: name}, report)
 	}
-	for key, res := range report.Gateways {
-		failed += w.writeOne(ctx, &gwapiv1.Gateway{}, key, func(obj client.Object) bool {
-			return w.mergeGateway(obj.(*gwapiv1.Gateway), res)
-		})
+	for key := range report.Gateways {
+		failed += w.writeOne(ctx, &gwapiv1.Gateway{}, key, report)
 	}
 	failed += w.writeRoutes(ctx, report)
 	failed += w.writePolicies(ctx, report)
@@ -120,16 +116,15 @@ func (w *StatusWriter) writeRoutes(ctx context.Context, report *compiler.Report)
 		if res == nil && !hasParentsOf(routes.Items[i].Status.Parents, w.controllerName) {
 			continue
 		}
-		failed += w.writeOne(ctx, &gwapiv1.HTTPRoute{}, key, func(obj client.Object) bool {
-			return w.mergeHTTPRoute(obj.(*gwapiv1.HTTPRoute), res)
-		})
+		failed += w.writeOne(ctx, &gwapiv1.HTTPRoute{}, key, report)
 	}
 	return failed
 }
 
-// writeOne reads the object, lets merge change its status, and writes it if merge
-// reports a change. A conflict or any other error counts as one failure to retry.
-func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, key types.NamespacedName, merge func(client.Object) bool) int {
+// writeOne reads the object, merges the report into its status (applyTo), and
+// writes it if that changed anything. A conflict or any other error counts as one
+// failure to retry.
+func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, key types.NamespacedName, report *compiler.Report) int {
 	if err := w.client.Get(ctx, key, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0 // deleted since the compile; nothing to report on
@@ -140,7 +135,7 @@ func (w *StatusWriter) writeOne(ctx context.Context, obj client.Object, key type
 		w.log.Error(err, "Reading object for status failed", "kind", fmt.Sprintf("%T", obj), "object", key)
 		return 1
 	}
-	if !merge(obj) {
+	if !w.applyTo(obj, report) {
 		return 0
 	}
 	if err := w.client.Status().Update(ctx, obj); err != nil {

@@ -36,28 +36,31 @@ func ApplyReport(report *compiler.Report, controllerName gwapiv1.GatewayControll
 	return out
 }
 
-// applyTo merges report into obj as writeAll would: Gateways, GatewayClasses and
-// policies only when the report names them, HTTPRoutes also when they hold parent
-// entries of ours that must be taken back.
-func (w *StatusWriter) applyTo(obj client.Object, report *compiler.Report) {
+// applyTo merges report into obj and reports whether its status changed. It is the
+// one place that knows which result belongs to which kind: the StatusWriter writes
+// through it, and ApplyReport uses it without an API server. Gateways,
+// GatewayClasses and policies change only when the report names them; HTTPRoutes
+// also when they hold parent entries of ours that must be taken back.
+func (w *StatusWriter) applyTo(obj client.Object, report *compiler.Report) bool {
 	key := client.ObjectKeyFromObject(obj)
 	switch typed := obj.(type) {
 	case *gwapiv1.GatewayClass:
 		if res := report.GatewayClasses[typed.Name]; res != nil {
-			w.mergeGatewayClass(typed, res)
+			return w.mergeGatewayClass(typed, res)
 		}
 	case *gwapiv1.Gateway:
 		if res := report.Gateways[key]; res != nil {
-			w.mergeGateway(typed, res)
+			return w.mergeGateway(typed, res)
 		}
 	case *gwapiv1.HTTPRoute:
 		res := report.HTTPRoutes[key]
 		if res != nil || hasParentsOf(typed.Status.Parents, w.controllerName) {
-			w.mergeHTTPRoute(typed, res)
+			return w.mergeHTTPRoute(typed, res)
 		}
 	case *tpv1a1.RateLimitPolicy:
 		if res := report.RateLimitPolicies[key]; res != nil {
-			w.mergePolicy(&typed.Status, res)
+			return w.mergePolicy(&typed.Status, res)
 		}
 	}
+	return false
 }

@@ -5,7 +5,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
@@ -19,10 +18,8 @@ const maxPolicyAncestors = 16
 // Turnpike kind is in the report, so there is nothing to clean up elsewhere.
 func (w *StatusWriter) writePolicies(ctx context.Context, report *compiler.Report) int {
 	failed := 0
-	for key, res := range report.RateLimitPolicies {
-		failed += w.writeOne(ctx, &tpv1a1.RateLimitPolicy{}, key, func(obj client.Object) bool {
-			return w.mergePolicy(&obj.(*tpv1a1.RateLimitPolicy).Status, res)
-		})
+	for key := range report.RateLimitPolicies {
+		failed += w.writeOne(ctx, &tpv1a1.RateLimitPolicy{}, key, report)
 	}
 	return failed
 }
