@@ -26,7 +26,11 @@ type Route struct {
 
 	// Filters run in this order before the request is forwarded.
 	Filters []Filter `json:"filters,omitempty"`
-	// RateLimits are checked after routing and before the filters; a request over
+	// Auth, when set, is checked first after routing: the request must
+	// authenticate (401) and be authorized (403) before anything else runs, and
+	// the identity it proves is what RateLimits and filters then read.
+	Auth *Auth `json:"auth,omitempty"`
+	// RateLimits are checked after auth and before the filters; a request over
 	// any of them is answered 429.
 	RateLimits []*RateLimit `json:"rateLimits,omitempty"`
 	// Backends receive the request in proportion to their weights. A route whose

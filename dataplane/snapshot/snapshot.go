@@ -64,6 +64,11 @@ type GatewayListener struct {
 	// first route that matches wins: a route for "api.example.com" beats a route
 	// without hostnames, which still serves the paths the former does not match.
 	VirtualHosts []*VirtualHost `json:"virtualHosts"`
+	// RequestClientCertificate asks TLS clients of this listener for a
+	// certificate during the handshake (without verifying it there): some route
+	// on it authenticates with x509, which verifies the certificate against its
+	// policy's CAs. Never set on cleartext listeners.
+	RequestClientCertificate bool `json:"requestClientCertificate,omitempty"`
 }
 
 // VirtualHost is the set of routes that serve one effective hostname: the
