@@ -20,6 +20,8 @@ type Protocol string
 const (
 	// ProtocolHTTP is cleartext HTTP/1.1.
 	ProtocolHTTP Protocol = "HTTP"
+	// ProtocolHTTPS is HTTP/1.1 over TLS, terminated by the data plane.
+	ProtocolHTTPS Protocol = "HTTPS"
 )
 
 // Listener is one socket the data plane binds. Several Gateway listeners (of one
