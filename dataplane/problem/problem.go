@@ -88,6 +88,32 @@ var (
 	// closed). The client is not known to be over any limit, hence not 429.
 	RateLimitUnavailable = newProblem("rate-limit-unavailable", "Rate limiting unavailable", 503,
 		"Rate limits cannot be checked right now; retry later.")
+
+	// The answers of AuthPolicy. The auth step usually renders them with a
+	// per-request detail (AppendBody) that says what was wrong with the
+	// credential; the static bodies carry the generic sentence.
+
+	// CredentialMissing: the route needs credentials and the request carried
+	// none that any of its authentication rules reads. WWW-Authenticate names
+	// the schemes the route accepts.
+	CredentialMissing = newProblem("credential-missing", "Credentials required", 401,
+		"The request needs credentials; see WWW-Authenticate for the accepted schemes.")
+	// CredentialInvalid: the credential was there but is not valid (unknown key,
+	// bad signature, wrong issuer or audience, malformed, inactive, untrusted).
+	CredentialInvalid = newProblem("credential-invalid", "Invalid credentials", 401,
+		"The credentials in the request are not valid.")
+	// CredentialExpired: the credential was valid once, and has expired; the
+	// client should get a new one.
+	CredentialExpired = newProblem("credential-expired", "Expired credentials", 401,
+		"The credentials in the request have expired; obtain new ones.")
+	// Forbidden: the request is authenticated, but not allowed.
+	Forbidden = newProblem("forbidden", "Forbidden", 403,
+		"The request is not allowed for this identity.")
+	// AuthUnavailable: what verifies credentials (a key set, an introspection
+	// endpoint) cannot be reached now, so the request can be neither allowed nor
+	// refused. Retry-After says when to try again.
+	AuthUnavailable = newProblem("auth-unavailable", "Authentication unavailable", 503,
+		"Credentials cannot be verified right now; retry later.")
 )
 
 // All lists every case, for documentation and tests.
@@ -96,5 +122,6 @@ func All() []*Problem {
 		NoRoute, InvalidBackend, RouteUnavailable, NoEndpoints, UpstreamBusy,
 		UpstreamUnreachable, UpstreamTimeout, BadRequest, RequestTimeout,
 		BodyTooLarge, HeaderTooLarge, RateLimited, RateLimitUnavailable,
+		CredentialMissing, CredentialInvalid, CredentialExpired, Forbidden, AuthUnavailable,
 	}
 }

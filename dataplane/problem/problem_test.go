@@ -56,6 +56,11 @@ func TestTypesAreUniqueAndStable(t *testing.T) {
 		"https://turnpike.dev/problems/request-header-too-large": 431,
 		"https://turnpike.dev/problems/rate-limited":             429,
 		"https://turnpike.dev/problems/rate-limit-unavailable":   503,
+		"https://turnpike.dev/problems/credential-missing":       401,
+		"https://turnpike.dev/problems/credential-invalid":       401,
+		"https://turnpike.dev/problems/credential-expired":       401,
+		"https://turnpike.dev/problems/forbidden":                403,
+		"https://turnpike.dev/problems/auth-unavailable":         503,
 	}
 	got := map[string]int{}
 	for _, p := range All() {
