@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
@@ -26,6 +27,9 @@ type DataPlane struct {
 	pools *upstream.Pools
 	// limits holds the rate-limit counters, across snapshots.
 	limits *ratelimit.Registry
+	// auth holds the JWT key sets, introspection cache and decision counters,
+	// across snapshots.
+	auth *auth.Runtime
 	// tunnels are the upgraded (WebSocket) connections; they outlive swaps.
 	tunnels *upstream.Tunnels
 
@@ -55,6 +59,7 @@ func New(opts Options, log logr.Logger) *DataPlane {
 		log:     log,
 		pools:   upstream.NewPools(opts.Upstream),
 		limits:  ratelimit.NewRegistry(opts.RateLimit, log.WithName("ratelimit")),
+		auth:    auth.NewRuntime(authOptions(opts.Auth, log.WithName("auth"))),
 		tunnels: upstream.NewTunnels(),
 		sockets: map[string]*socket{},
 	}
@@ -121,6 +126,7 @@ func (dp *DataPlane) shutdown() error {
 		dp.log.Info("Closed upgraded connections still open at the end of the drain", "count", n)
 	}
 	dp.pools.Close()
+	dp.auth.Close()
 	if err := errors.Join(all...); err != nil {
 		return fmt.Errorf("shutting down the data plane: %w", err)
 	}

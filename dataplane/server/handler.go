@@ -39,26 +39,35 @@ func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
 		return
 	}
 
-	// 4. Rate limits, once the route (which owns them) is known and before the
-	//    filters, so that a refused request costs nothing more. Over a limit:
-	//    429; shared counters unreachable with failure mode closed: 503. The
-	//    verdict's headers (RateLimit-Policy, RateLimit, Retry-After) go on
-	//    whatever response the request ends with.
-	if plan.limits != nil {
+	if plan.auth != nil || plan.limits != nil {
 		rs := acquireRequestState(ctx)
-		defer dp.finishRateLimits(ctx, rs)
-		if !checkRateLimits(ctx, plan, rs) {
+		defer dp.finishPolicies(ctx, rs)
+
+		// 4. Auth, once the route (which owns the rules) is known: no valid
+		//    credentials: 401; not allowed: 403; a key set or introspection
+		//    endpoint out of reach: 503. It comes before the rate limits so that
+		//    they can count per authenticated identity, and strips credentials
+		//    before any filter or backend sees the request.
+		if plan.auth != nil && !dp.checkAuth(ctx, plan, rs) {
+			return
+		}
+
+		// 5. Rate limits, before the filters, so that a refused request costs
+		//    nothing more. Over a limit: 429; shared counters unreachable with
+		//    failure mode closed: 503. The verdict's headers (RateLimit-Policy,
+		//    RateLimit, Retry-After) go on whatever response the request ends with.
+		if plan.limits != nil && !checkRateLimits(ctx, plan, rs) {
 			return
 		}
 	}
 
-	// 5. Filters, in the order the route lists them. They edit the request; one
+	// 6. Filters, in the order the route lists them. They edit the request; one
 	//    that answers the request itself ends it here.
 	if !plan.filters.Apply(ctx) {
 		return
 	}
 
-	// 6. Backend by weight, endpoint round robin. No valid backend: 500; no ready
+	// 7. Backend by weight, endpoint round robin. No valid backend: 500; no ready
 	//    endpoint: 503. This comes after the filters so that a route whose filter
 	//    answers (a redirect) needs no backend.
 	endpoint, backend, outcome := plan.target.Pick()
@@ -67,7 +76,7 @@ func (dp *DataPlane) serveRequest(ctx *fasthttp.RequestCtx, socketKey string) {
 		return
 	}
 
-	// 7. Forward over a pooled connection; the backend's response is relayed.
+	// 8. Forward over a pooled connection; the backend's response is relayed.
 	//    Unreachable: 502; too slow: 504; no free connection: 503. An upgrade
 	//    (WebSocket) gets a dedicated connection and, once the backend switches
 	//    protocols, a tunnel that outlives this handler and every later swap.

@@ -4,6 +4,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
@@ -37,6 +38,9 @@ type Options struct {
 	// RateLimit configures where rate-limit counters live: process memory (the
 	// default) or a Redis shared by every replica.
 	RateLimit ratelimit.Options
+	// Auth configures how AuthPolicy reaches key sets and introspection
+	// endpoints (HTTP client, clock); its Log is set by the data plane.
+	Auth auth.RuntimeOptions
 	// OmitRateLimitHeaders leaves RateLimit-Policy and RateLimit off admitted
 	// responses; refused ones (429) always carry them and Retry-After.
 	OmitRateLimitHeaders bool

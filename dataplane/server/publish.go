@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/filter"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/router"
@@ -20,6 +21,8 @@ type state struct {
 
 // routePlan is what runs after a route matched.
 type routePlan struct {
+	// auth runs the route's AuthPolicy rules; nil when it has none.
+	auth *auth.Plan
 	// limits are the route's rate limits; nil when it has none.
 	limits  *ratelimit.Set
 	filters filter.Chain
@@ -32,9 +35,12 @@ type routePlan struct {
 // Publish makes snap live and returns once new requests are served by it.
 // Sockets the snapshot newly names are bound first; a socket that cannot be bound
 // is reported in BindErrors and serves nothing, the others go live. Sockets whose
-// Key is unchanged stay open untouched. Sockets the snapshot no longer names stop
-// accepting before Publish returns and finish their in-flight requests in the
-// background. Calls are serialised.
+// Key and protocol are unchanged stay open; an HTTPS socket's next handshakes use
+// the new certificates. Sockets the snapshot no longer names stop accepting
+// before Publish returns and finish their in-flight requests in the background.
+// A socket whose protocol changes (HTTP to HTTPS or back) is one of those, and
+// its replacement is bound as soon as it has stopped accepting: one port cannot
+// be bound twice. Calls are serialised.
 func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 	dp.mu.Lock()
 	defer dp.mu.Unlock()
@@ -51,7 +57,7 @@ func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 	}
 
 	// Bind what is new before anything changes, so that failures are known.
-	wanted := map[string]bool{}
+	wanted := map[string]*snapshot.Listener{}
 	var opened []*socket
 	for _, l := range snap.Listeners {
 		if l == nil {
@@ -59,24 +65,27 @@ func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 		}
 		key := l.Key()
 		switch {
-		case wanted[key]:
+		case wanted[key] != nil:
 			continue
 		case dp.stopped.Load():
 			fail(key, ErrStopped)
 			continue
-		case l.Protocol != snapshot.ProtocolHTTP:
+		case l.Protocol != snapshot.ProtocolHTTP && l.Protocol != snapshot.ProtocolHTTPS:
 			fail(key, fmt.Errorf("protocol %q is not supported", l.Protocol))
 			continue
 		}
+		if s, open := dp.sockets[key]; open && s.protocol != l.Protocol {
+			dp.retireSocket(s)
+		}
 		if _, open := dp.sockets[key]; !open {
-			s, err := dp.openSocket(key)
+			s, err := dp.openSocket(key, l.Protocol)
 			if err != nil {
 				fail(key, err)
 				continue
 			}
 			opened = append(opened, s)
 		}
-		wanted[key] = true
+		wanted[key] = l
 	}
 	if dp.stopped.Load() {
 		return result
@@ -90,28 +99,38 @@ func (dp *DataPlane) Publish(snap *snapshot.Snapshot) snapshot.PublishResult {
 
 	for _, s := range opened {
 		dp.sockets[s.key] = s
+	}
+	for key, l := range wanted {
+		dp.sockets[key].update(l)
+	}
+	for _, s := range opened {
 		s.serve(dp.log)
-		dp.log.Info("Socket opened", "socket", s.key)
+		dp.log.Info("Socket opened", "socket", s.key, "protocol", string(s.protocol))
 	}
 	for key, s := range dp.sockets {
-		if wanted[key] {
-			continue
+		if wanted[key] == nil {
+			dp.retireSocket(s)
 		}
-		delete(dp.sockets, key)
-		s.stopAccepting()
-		dp.draining.Add(1)
-		go func() {
-			defer dp.draining.Done()
-			if err := s.drain(dp.opts.DrainTimeout); err != nil {
-				dp.log.Error(err, "Removed socket did not drain in time", "socket", key)
-				return
-			}
-			dp.log.Info("Socket closed", "socket", key)
-		}()
 	}
 	dp.pools.Sweep()
 	dp.log.V(1).Info("Snapshot live", "generation", snap.Generation, "sockets", len(dp.sockets), "bindErrors", len(result.BindErrors))
 	return result
+}
+
+// retireSocket removes s from the live sockets: it stops accepting now and
+// finishes its in-flight requests in the background. Called with dp.mu held.
+func (dp *DataPlane) retireSocket(s *socket) {
+	delete(dp.sockets, s.key)
+	s.stopAccepting()
+	dp.draining.Add(1)
+	go func() {
+		defer dp.draining.Done()
+		if err := s.drain(dp.opts.DrainTimeout); err != nil {
+			dp.log.Error(err, "Removed socket did not drain in time", "socket", s.key)
+			return
+		}
+		dp.log.Info("Socket closed", "socket", s.key)
+	}()
 }
 
 // buildState compiles everything per route ahead of the first request. The
@@ -145,5 +164,6 @@ func (dp *DataPlane) buildState(snap *snapshot.Snapshot) (*state, *ratelimit.Bui
 		}
 		st.plans[route] = plan
 	}
+	dp.buildAuthPlans(st)
 	return st, limits
 }

@@ -6,19 +6,24 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/expr"
 	"github.com/turnpike-gateway/turnpike/dataplane/problem"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 )
 
 // requestState is the per-request scratch space of the policy steps: the
-// activation that expressions read (the auth step will set its Identity) and
-// the rate-limit verdict. It is pooled, so that checking limits allocates
-// nothing, and it never outlives the handler: release drops its reference to
-// the RequestCtx.
+// activation that expressions read (the auth step sets its Identity), the auth
+// decision and the rate-limit verdict. It is pooled, so that checking limits
+// allocates nothing, and it never outlives the handler: release drops its
+// reference to the RequestCtx.
 type requestState struct {
 	activation *expr.Activation
+	decision   auth.Decision
 	verdict    ratelimit.Verdict
+	// limitsChecked is set once the rate limits decided this request; only then
+	// does the verdict describe it.
+	limitsChecked bool
 	// header is where header values are rendered before fasthttp copies them.
 	header []byte
 }
@@ -30,11 +35,13 @@ var requestStates = sync.Pool{New: func() any {
 func acquireRequestState(ctx *fasthttp.RequestCtx) *requestState {
 	rs := requestStates.Get().(*requestState)
 	rs.activation.Reset((*requestView)(ctx))
+	rs.limitsChecked = false
 	return rs
 }
 
 func releaseRequestState(rs *requestState) {
 	rs.activation.Reset(nil)
+	rs.decision.Reset()
 	requestStates.Put(rs)
 }
 
@@ -51,6 +58,7 @@ const (
 // may go on.
 func checkRateLimits(ctx *fasthttp.RequestCtx, plan *routePlan, rs *requestState) bool {
 	plan.limits.Check(rs.activation, &rs.verdict)
+	rs.limitsChecked = true
 	switch rs.verdict.Outcome {
 	case ratelimit.Limited:
 		writeProblem(ctx, problem.RateLimited)
@@ -62,11 +70,15 @@ func checkRateLimits(ctx *fasthttp.RequestCtx, plan *routePlan, rs *requestState
 	return true
 }
 
-// finishRateLimits adds the verdict's headers to whatever response the request
-// ends with (the backend's, a filter's, a problem) and releases the state.
-// Headers are added, not set: a backend's own RateLimit fields stay, and the
-// client sees both lists (Structured Field lists may span several lines).
-func (dp *DataPlane) finishRateLimits(ctx *fasthttp.RequestCtx, rs *requestState) {
+// finishPolicies adds the rate-limit verdict's headers to whatever response the
+// request ends with (the backend's, a filter's, a problem) and releases the
+// state. Headers are added, not set: a backend's own RateLimit fields stay, and
+// the client sees both lists (Structured Field lists may span several lines).
+func (dp *DataPlane) finishPolicies(ctx *fasthttp.RequestCtx, rs *requestState) {
+	if !rs.limitsChecked {
+		releaseRequestState(rs)
+		return
+	}
 	v, h := &rs.verdict, &ctx.Response.Header
 	refused := v.Outcome != ratelimit.Admitted
 	if refused {

@@ -2,25 +2,35 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/valyala/fasthttp"
+
+	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
 
 // socket is one bound address and the fasthttp server that serves it. A socket
 // lives as long as consecutive snapshots name its Key; it is never reopened for a
 // swap.
 type socket struct {
-	key    string
-	ln     *socketListener
-	server *fasthttp.Server
-	conns  connSet
+	key string
+	// protocol is fixed for the socket's life: a snapshot that wants the other
+	// protocol on the same Key gets a new socket.
+	protocol snapshot.Protocol
+	ln       *socketListener
+	server   *fasthttp.Server
+	conns    connSet
 	// served is closed when Serve has returned.
 	served chan struct{}
+	// tls is what the handshakes of an HTTPS socket read, replaced at every
+	// Publish (see tls.go); nil on HTTP sockets.
+	tls atomic.Pointer[tlsListeners]
 }
 
 // socketListener is the bound listener with two additions: Close may be called
@@ -29,6 +39,10 @@ type socket struct {
 // to shut down.
 type socketListener struct {
 	net.Listener
+	// tlsConfig, when set, turns each accepted connection into a *tls.Conn.
+	// The handshake runs later, in the connection's own goroutine (fasthttp
+	// starts it under ReadTimeout and WriteTimeout), never in the accept loop.
+	tlsConfig  *tls.Config
 	acceptOnce sync.Once
 	accepting  chan struct{}
 	closeOnce  sync.Once
@@ -37,7 +51,11 @@ type socketListener struct {
 
 func (l *socketListener) Accept() (net.Conn, error) {
 	l.acceptOnce.Do(func() { close(l.accepting) })
-	return l.Listener.Accept()
+	conn, err := l.Listener.Accept()
+	if err != nil || l.tlsConfig == nil {
+		return conn, err
+	}
+	return tls.Server(conn, l.tlsConfig), nil
 }
 
 func (l *socketListener) Close() error {
@@ -81,16 +99,21 @@ func (s *connSet) closeAll() int {
 	return n
 }
 
-// openSocket binds key; the server starts only with serve.
-func (dp *DataPlane) openSocket(key string) (*socket, error) {
+// openSocket binds key for protocol; the server starts only with serve, and an
+// HTTPS socket needs update first.
+func (dp *DataPlane) openSocket(key string, protocol snapshot.Protocol) (*socket, error) {
 	ln, err := dp.opts.Listen("tcp", key)
 	if err != nil {
 		return nil, fmt.Errorf("binding %s: %w", key, err)
 	}
 	s := &socket{
-		key:    key,
-		ln:     &socketListener{Listener: ln, accepting: make(chan struct{})},
-		served: make(chan struct{}),
+		key:      key,
+		protocol: protocol,
+		ln:       &socketListener{Listener: ln, accepting: make(chan struct{})},
+		served:   make(chan struct{}),
+	}
+	if protocol == snapshot.ProtocolHTTPS {
+		s.ln.tlsConfig = s.baseTLSConfig()
 	}
 	s.server = dp.newFastHTTPServer(key, &s.conns)
 	return s, nil

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"crypto/tls"
 	"net"
 	"strconv"
 )
@@ -71,6 +72,16 @@ type GatewayListener struct {
 	// on it authenticates with x509, which verifies the certificate against its
 	// policy's CAs. Never set on cleartext listeners.
 	RequestClientCertificate bool `json:"requestClientCertificate,omitempty"`
+	// Certificates are what the TLS handshakes of an HTTPS listener may present,
+	// parsed, in the order of the listener's certificateRefs; each has its Leaf
+	// set. The data plane picks one per handshake by SNI and by what the client
+	// supports. Shared and never modified: a rotated Secret gives new values in
+	// a new snapshot. Empty on cleartext listeners.
+	Certificates []*tls.Certificate `json:"-"`
+	// CertificateSecrets names the Secrets the Certificates come from,
+	// "namespace/name", sorted. It is there to be read (golden files, debug
+	// dumps); the data plane uses Certificates.
+	CertificateSecrets []string `json:"certificateSecrets,omitempty"`
 }
 
 // VirtualHost is the set of routes that serve one effective hostname: the
