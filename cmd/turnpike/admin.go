@@ -53,7 +53,7 @@ func (a *adminServer) handler(ctx context.Context) http.Handler {
 
 // newAdminServer is the admin server of a data plane, with its metrics.
 func newAdminServer(address string, dataplane *dpserver.DataPlane, log logr.Logger) (*adminServer, error) {
-	metrics, err := metricsHandler(dataplane.RateLimitStats)
+	metrics, err := metricsHandler(dataplane)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}

@@ -7,21 +7,31 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/expr"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 )
 
+// dataPlaneStats is what the data plane counts for metrics.
+type dataPlaneStats interface {
+	RateLimitStats() ratelimit.Stats
+	AuthDecisions() []auth.DecisionCount
+}
+
 // dataPlaneCollector turns the data plane's own counters into Prometheus metrics
 // when they are scraped, so the request path never touches a Prometheus type.
 type dataPlaneCollector struct {
-	rateLimitStats func() ratelimit.Stats
+	stats dataPlaneStats
 
-	counters, evictions, activeEvictions, redisErrors, redisFallbacks, exprFailures *prometheus.Desc
+	counters, evictions, activeEvictions, redisErrors, redisFallbacks, exprFailures, authDecisions *prometheus.Desc
 }
 
-func newDataPlaneCollector(rateLimitStats func() ratelimit.Stats) *dataPlaneCollector {
+func newDataPlaneCollector(stats dataPlaneStats) *dataPlaneCollector {
 	return &dataPlaneCollector{
-		rateLimitStats: rateLimitStats,
+		stats: stats,
+		authDecisions: prometheus.NewDesc("turnpike_auth_decisions_total",
+			"Requests decided by an AuthPolicy rule, by policy (namespace/name), rule and outcome.",
+			[]string{"policy", "rule", "outcome"}, nil),
 		counters: prometheus.NewDesc("turnpike_ratelimit_counters",
 			"Rate-limit counters held in process memory for the live limits.", nil, nil),
 		evictions: prometheus.NewDesc("turnpike_ratelimit_evictions_total",
@@ -39,13 +49,13 @@ func newDataPlaneCollector(rateLimitStats func() ratelimit.Stats) *dataPlaneColl
 }
 
 func (c *dataPlaneCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.counters, c.evictions, c.activeEvictions, c.redisErrors, c.redisFallbacks, c.exprFailures} {
+	for _, d := range []*prometheus.Desc{c.counters, c.evictions, c.activeEvictions, c.redisErrors, c.redisFallbacks, c.exprFailures, c.authDecisions} {
 		ch <- d
 	}
 }
 
 func (c *dataPlaneCollector) Collect(ch chan<- prometheus.Metric) {
-	stats := c.rateLimitStats()
+	stats := c.stats.RateLimitStats()
 	ch <- prometheus.MustNewConstMetric(c.counters, prometheus.GaugeValue, float64(stats.Counters))
 	ch <- prometheus.MustNewConstMetric(c.evictions, prometheus.CounterValue, float64(stats.Evictions))
 	ch <- prometheus.MustNewConstMetric(c.activeEvictions, prometheus.CounterValue, float64(stats.ActiveEvictions))
@@ -54,14 +64,17 @@ func (c *dataPlaneCollector) Collect(ch chan<- prometheus.Metric) {
 	failures := expr.Failures()
 	ch <- prometheus.MustNewConstMetric(c.exprFailures, prometheus.CounterValue, float64(failures.Predicates), "predicate")
 	ch <- prometheus.MustNewConstMetric(c.exprFailures, prometheus.CounterValue, float64(failures.Values), "counter")
+	for _, d := range c.stats.AuthDecisions() {
+		ch <- prometheus.MustNewConstMetric(c.authDecisions, prometheus.CounterValue, float64(d.Count), d.Policy, d.Rule, d.Outcome)
+	}
 }
 
 // metricsHandler serves /metrics: the data plane's counters plus the Go runtime's
 // and the process's own.
-func metricsHandler(rateLimitStats func() ratelimit.Stats) (http.Handler, error) {
+func metricsHandler(stats dataPlaneStats) (http.Handler, error) {
 	registry := prometheus.NewRegistry()
 	for _, c := range []prometheus.Collector{
-		newDataPlaneCollector(rateLimitStats),
+		newDataPlaneCollector(stats),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	} {

@@ -8,13 +8,23 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 )
+
+// fakeStats stands in for the data plane's counters.
+type fakeStats struct {
+	rateLimit ratelimit.Stats
+	auth      []auth.DecisionCount
+}
+
+func (f fakeStats) RateLimitStats() ratelimit.Stats     { return f.rateLimit }
+func (f fakeStats) AuthDecisions() []auth.DecisionCount { return f.auth }
 
 func TestDataPlaneCollectorReportsRateLimitStats(t *testing.T) {
 	t.Parallel()
 	stats := ratelimit.Stats{Counters: 7, Evictions: 3, ActiveEvictions: 1, RedisErrors: 5, RedisFallbacks: 11}
-	collector := newDataPlaneCollector(func() ratelimit.Stats { return stats })
+	collector := newDataPlaneCollector(fakeStats{rateLimit: stats})
 	want := `
 # HELP turnpike_ratelimit_counters Rate-limit counters held in process memory for the live limits.
 # TYPE turnpike_ratelimit_counters gauge
@@ -39,7 +49,7 @@ turnpike_ratelimit_redis_fallbacks_total 11
 
 func TestMetricsHandlerServesPrometheusText(t *testing.T) {
 	t.Parallel()
-	handler, err := metricsHandler(func() ratelimit.Stats { return ratelimit.Stats{RedisErrors: 2} })
+	handler, err := metricsHandler(fakeStats{rateLimit: ratelimit.Stats{RedisErrors: 2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,5 +60,22 @@ func TestMetricsHandlerServesPrometheusText(t *testing.T) {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
+	}
+}
+
+func TestDataPlaneCollectorReportsAuthDecisions(t *testing.T) {
+	t.Parallel()
+	collector := newDataPlaneCollector(fakeStats{auth: []auth.DecisionCount{
+		{Policy: "default/api", Rule: "keys", Outcome: "authenticated", Count: 40},
+		{Policy: "default/api", Rule: "keys", Outcome: "credential-invalid", Count: 2},
+	}})
+	want := `
+# HELP turnpike_auth_decisions_total Requests decided by an AuthPolicy rule, by policy (namespace/name), rule and outcome.
+# TYPE turnpike_auth_decisions_total counter
+turnpike_auth_decisions_total{outcome="authenticated",policy="default/api",rule="keys"} 40
+turnpike_auth_decisions_total{outcome="credential-invalid",policy="default/api",rule="keys"} 2
+`
+	if err := testutil.CollectAndCompare(collector, strings.NewReader(want), "turnpike_auth_decisions_total"); err != nil {
+		t.Error(err)
 	}
 }
