@@ -191,8 +191,9 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 			secrets    corev1.SecretList
 			namespaces corev1.NamespaceList
 			rateLimits tpv1a1.RateLimitPolicyList
+			auths      tpv1a1.AuthPolicyList
 		)
-		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces, &rateLimits}
+		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces, &rateLimits, &auths}
 		for _, list := range lists {
 			if err := reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 				return in, fmt.Errorf("listing %T from the cache: %w", list, err)
@@ -207,6 +208,7 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 		in.Secrets = pointers(secrets.Items)
 		in.Namespaces = pointers(namespaces.Items)
 		in.RateLimitPolicies = pointers(rateLimits.Items)
+		in.AuthPolicies = pointers(auths.Items)
 		return in, nil
 	}
 }

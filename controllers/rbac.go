@@ -8,8 +8,8 @@ package controllers
 // +kubebuilder:rbac:groups=gateway.networking.k8s.io,resources=gatewayclasses/status;gateways/status;httproutes/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups="",resources=services;secrets;namespaces,verbs=get;list;watch
 // +kubebuilder:rbac:groups=discovery.k8s.io,resources=endpointslices,verbs=get;list;watch
-// +kubebuilder:rbac:groups=turnpike.dev,resources=ratelimitpolicies,verbs=get;list;watch
-// +kubebuilder:rbac:groups=turnpike.dev,resources=ratelimitpolicies/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=turnpike.dev,resources=ratelimitpolicies;authpolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups=turnpike.dev,resources=ratelimitpolicies/status;authpolicies/status,verbs=get;update;patch
 
 // Leader election needs Leases in Turnpike's own namespace only, and records its
 // transitions as Events there: a namespaced Role.

@@ -39,6 +39,7 @@ func watchedKinds() []watchedKind {
 		// Namespaces matter for their labels (allowedRoutes selectors).
 		{"namespace", &corev1.Namespace{}, specOrLabels},
 		{"ratelimitpolicy", &tpv1a1.RateLimitPolicy{}, predicate.GenerationChangedPredicate{}},
+		{"authpolicy", &tpv1a1.AuthPolicy{}, predicate.GenerationChangedPredicate{}},
 	}
 }
 

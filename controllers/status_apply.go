@@ -61,6 +61,10 @@ func (w *StatusWriter) applyTo(obj client.Object, report *compiler.Report) bool 
 		if res := report.RateLimitPolicies[key]; res != nil {
 			return w.mergePolicy(&typed.Status, res)
 		}
+	case *tpv1a1.AuthPolicy:
+		if res := report.AuthPolicies[key]; res != nil {
+			return w.mergePolicy(&typed.Status, res)
+		}
 	}
 	return false
 }

@@ -21,6 +21,9 @@ func (w *StatusWriter) writePolicies(ctx context.Context, report *compiler.Repor
 	for key := range report.RateLimitPolicies {
 		failed += w.writeOne(ctx, &tpv1a1.RateLimitPolicy{}, key, report)
 	}
+	for key := range report.AuthPolicies {
+		failed += w.writeOne(ctx, &tpv1a1.AuthPolicy{}, key, report)
+	}
 	return failed
 }
 

@@ -76,6 +76,9 @@ func findings(report *compiler.Report) []finding {
 	for key, res := range report.RateLimitPolicies {
 		add("RateLimitPolicy "+key.String(), res.Conditions)
 	}
+	for key, res := range report.AuthPolicies {
+		add("AuthPolicy "+key.String(), res.Conditions)
+	}
 	slices.SortFunc(out, func(a, b finding) int { return strings.Compare(a.String(), b.String()) })
 	return out
 }
@@ -87,7 +90,8 @@ func summary(report *compiler.Report) []any {
 		listeners += len(gw.Listeners)
 	}
 	return []any{"gatewayClasses", len(report.GatewayClasses), "gateways", len(report.Gateways),
-		"listeners", listeners, "httpRoutes", len(report.HTTPRoutes), "rateLimitPolicies", len(report.RateLimitPolicies)}
+		"listeners", listeners, "httpRoutes", len(report.HTTPRoutes), "rateLimitPolicies", len(report.RateLimitPolicies),
+		"authPolicies", len(report.AuthPolicies)}
 }
 
 // reportLogger is standalone mode's status writer: it logs what changed in the

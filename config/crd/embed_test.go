@@ -95,31 +95,34 @@ func TestTurnpikeCRDs(t *testing.T) {
 		}
 		kinds[crd.Spec.Names.Kind] = crd
 	}
-	rlp := kinds["RateLimitPolicy"]
-	if rlp == nil {
-		t.Fatalf("no RateLimitPolicy CRD among %v", names)
-	}
-	if rlp.Spec.Group != "turnpike.dev" || !slices.Contains(rlp.Spec.Names.ShortNames, "rlp") {
-		t.Errorf("group %q, short names %v; want turnpike.dev and rlp", rlp.Spec.Group, rlp.Spec.Names.ShortNames)
-	}
-	if got := rlp.Labels[gwapiv1.PolicyLabelKey]; got != "inherited" {
-		t.Errorf("label %s = %q, want inherited", gwapiv1.PolicyLabelKey, got)
-	}
-	for _, version := range rlp.Spec.Versions {
-		if version.Subresources == nil || version.Subresources.Status == nil {
-			t.Errorf("version %s has no status subresource", version.Name)
+	for kind, shortName := range map[string]string{"RateLimitPolicy": "rlp", "AuthPolicy": "ap"} {
+		policy := kinds[kind]
+		if policy == nil {
+			t.Errorf("no %s CRD among %v", kind, names)
+			continue
 		}
-		columns := map[string]apiextensionsv1.CustomResourceColumnDefinition{}
-		for _, column := range version.AdditionalPrinterColumns {
-			columns[column.Name] = column
+		if policy.Spec.Group != "turnpike.dev" || !slices.Contains(policy.Spec.Names.ShortNames, shortName) {
+			t.Errorf("%s: group %q, short names %v; want turnpike.dev and %s", kind, policy.Spec.Group, policy.Spec.Names.ShortNames, shortName)
 		}
-		for name, path := range map[string]string{
-			"Accepted": `.status.conditions[?(@.type=="Accepted")].status`,
-			"Enforced": `.status.conditions[?(@.type=="Enforced")].status`,
-			"Age":      ".metadata.creationTimestamp",
-		} {
-			if column, ok := columns[name]; !ok || column.JSONPath != path || column.Priority != 0 {
-				t.Errorf("version %s: printer column %s = %+v, want %s at priority 0", version.Name, name, column, path)
+		if got := policy.Labels[gwapiv1.PolicyLabelKey]; got != "inherited" {
+			t.Errorf("%s: label %s = %q, want inherited", kind, gwapiv1.PolicyLabelKey, got)
+		}
+		for _, version := range policy.Spec.Versions {
+			if version.Subresources == nil || version.Subresources.Status == nil {
+				t.Errorf("%s version %s has no status subresource", kind, version.Name)
+			}
+			columns := map[string]apiextensionsv1.CustomResourceColumnDefinition{}
+			for _, column := range version.AdditionalPrinterColumns {
+				columns[column.Name] = column
+			}
+			for name, path := range map[string]string{
+				"Accepted": `.status.conditions[?(@.type=="Accepted")].status`,
+				"Enforced": `.status.conditions[?(@.type=="Enforced")].status`,
+				"Age":      ".metadata.creationTimestamp",
+			} {
+				if column, ok := columns[name]; !ok || column.JSONPath != path || column.Priority != 0 {
+					t.Errorf("%s version %s: printer column %s = %+v, want %s at priority 0", kind, version.Name, name, column, path)
+				}
 			}
 		}
 	}

@@ -24,6 +24,7 @@ type compiler struct {
 	socketMembers   map[string][]*listenerState   // by Listener.Key(), in claim order
 
 	rateLimitPolicies []*rateLimitPolicyState // oldest first
+	authPolicies      []*authPolicyState      // oldest first
 
 	report Report
 }
@@ -33,6 +34,7 @@ type compiler struct {
 // same objects, in any order, give the same result, and the objects are never
 // modified (they are shared with the informer caches).
 func Compile(in Input) (*snapshot.Snapshot, Report) {
+	compiledExpressions.beginCompile()
 	c := &compiler{
 		controllerName:  in.ControllerName,
 		binder:          in.Binder,
@@ -47,6 +49,7 @@ func Compile(in Input) (*snapshot.Snapshot, Report) {
 			HTTPRoutes:     map[types.NamespacedName]*HTTPRouteResult{},
 
 			RateLimitPolicies: map[types.NamespacedName]*PolicyResult{},
+			AuthPolicies:      map[types.NamespacedName]*PolicyResult{},
 		},
 	}
 	if c.controllerName == "" {
@@ -57,16 +60,21 @@ func Compile(in Input) (*snapshot.Snapshot, Report) {
 	}
 
 	c.compileGatewayClasses(in.GatewayClasses)
-	c.compileGateways(in.Gateways)
+	c.compileGateways(in.Gateways, in.Secrets)
 	c.assignSockets()
 	c.compileHTTPRoutes(in.HTTPRoutes)
 	c.compileRateLimitPolicies(in)
 	c.applyRateLimitPolicies()
+	c.compileAuthPolicies(in)
+	c.applyAuthPolicies()
 	for _, gw := range c.gateways {
 		c.report.Gateways[gw.key] = gw.result()
 	}
 	for _, p := range c.rateLimitPolicies {
 		c.report.RateLimitPolicies[p.key] = p.result(c.controllerName)
+	}
+	for _, p := range c.authPolicies {
+		c.report.AuthPolicies[p.key] = p.result(c.controllerName)
 	}
 	return c.buildSnapshot(), c.report
 }

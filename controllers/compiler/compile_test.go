@@ -83,6 +83,10 @@ func loadInput(t testing.TB, path string) Input {
 			obj := &tpv1a1.RateLimitPolicy{}
 			decode(obj)
 			in.RateLimitPolicies = append(in.RateLimitPolicies, obj)
+		case "AuthPolicy":
+			obj := &tpv1a1.AuthPolicy{}
+			decode(obj)
+			in.AuthPolicies = append(in.AuthPolicies, obj)
 		case "TestConfig":
 			var config testConfig
 			decode(&config)
@@ -134,6 +138,7 @@ type goldenReport struct {
 	HTTPRoutes     map[string]*HTTPRouteResult    `json:"httpRoutes,omitempty"`
 
 	RateLimitPolicies map[string]*PolicyResult `json:"rateLimitPolicies,omitempty"`
+	AuthPolicies      map[string]*PolicyResult `json:"authPolicies,omitempty"`
 }
 
 func renderOutput(t testing.TB, snap *snapshot.Snapshot, report Report) []byte {
@@ -153,6 +158,12 @@ func renderOutput(t testing.TB, snap *snapshot.Snapshot, report Report) []byte {
 		out.Report.RateLimitPolicies = map[string]*PolicyResult{}
 		for key, result := range report.RateLimitPolicies {
 			out.Report.RateLimitPolicies[key.String()] = result
+		}
+	}
+	if len(report.AuthPolicies) > 0 {
+		out.Report.AuthPolicies = map[string]*PolicyResult{}
+		for key, result := range report.AuthPolicies {
+			out.Report.AuthPolicies[key.String()] = result
 		}
 	}
 	data, err := yaml.Marshal(out)

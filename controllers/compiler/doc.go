@@ -22,7 +22,13 @@
 //	backends.go      backendRefs, ReferenceGrants (referencegrant.go), endpoints.go
 //	ratelimitpolicy.go  RateLimitPolicies: validation and CEL (compiled once, here),
 //	                 targets (policytarget.go), defaults and overrides
-//	                 (ratelimit_effective.go), status (policystatus.go)
+//	                 (policychain.go, ratelimit_effective.go), status (policystatus.go)
+//	authpolicy.go    AuthPolicies, the same way: rules (authpolicy_rules.go,
+//	                 authpolicy_response.go), Secrets (authpolicy_secrets.go),
+//	                 Authorino selectors and patterns compiled to CEL
+//	                 (authpolicy_selectors.go, authpolicy_conditions.go,
+//	                 authpolicy_values.go), per-route rules and client
+//	                 certificates (authpolicy_effective.go)
 //	compile.go       the snapshot, in precedence order (precedence.go)
 //
 // After publishing, ApplyPublishResult (publish.go) corrects the report for sockets

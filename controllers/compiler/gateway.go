@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -29,16 +30,22 @@ type gatewayState struct {
 }
 
 // compileGateways collects the Gateways of our accepted classes, validates their
-// listeners and binds them. Gateways are kept oldest first: that order decides which
-// Gateway keeps a hostname when two share a socket.
-func (c *compiler) compileGateways(gateways []*gwapiv1.Gateway) {
+// listeners, loads the certificates of HTTPS listeners from secrets, and binds the
+// Gateways. Gateways are kept oldest first: that order decides which Gateway keeps
+// a hostname when two share a socket.
+func (c *compiler) compileGateways(gateways []*gwapiv1.Gateway, secrets []*corev1.Secret) {
+	certificates := newCertificateStore(secrets)
 	for _, gw := range gateways {
 		if gw == nil || !c.acceptedClasses[string(gw.Spec.GatewayClassName)] {
 			continue
 		}
 		state := &gatewayState{obj: gw, key: types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}}
 		for i := range gw.Spec.Listeners {
-			state.listeners = append(state.listeners, newListenerState(state, &gw.Spec.Listeners[i]))
+			l := newListenerState(state, &gw.Spec.Listeners[i])
+			if l.spec.Protocol == gwapiv1.HTTPSProtocolType && l.rejectReason == "" {
+				l.resolveCertificates(c.ix, certificates)
+			}
+			state.listeners = append(state.listeners, l)
 		}
 		detectConflicts(state.listeners)
 		if infra := gw.Spec.Infrastructure; infra != nil && infra.ParametersRef != nil {
@@ -113,6 +120,10 @@ func (g *gatewayState) result() *GatewayResult {
 			"The Gateway is not accepted, so nothing is served.", generation)
 	case g.bindErr != nil:
 		programmed = condition(gwapiv1.GatewayConditionProgrammed, false, g.bindErr.Reason, g.bindErr.Message, generation)
+	case served == 0:
+		// Every accepted listener is HTTPS without a usable certificate.
+		programmed = condition(gwapiv1.GatewayConditionProgrammed, false, gwapiv1.GatewayReasonInvalid,
+			"No listener is served; see the listener conditions.", generation)
 	default:
 		programmed = condition(gwapiv1.GatewayConditionProgrammed, true, gwapiv1.GatewayReasonProgrammed,
 			fmt.Sprintf("%d of %d listeners are served.", served, len(g.listeners)), generation)

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -13,14 +14,28 @@ import (
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
 
-// checkPolicies checks that policy status and the limits in the snapshot agree: a
-// limit is served only from an accepted, enforced policy, only on sockets the policy
+// servedPolicies records, per policy ("namespace/name"), the sockets where a rule
+// naming it is in a route.
+type servedPolicies map[string]map[string]bool
+
+func (s servedPolicies) add(policy, socket string) {
+	if s[policy] == nil {
+		s[policy] = map[string]bool{}
+	}
+	s[policy][socket] = true
+}
+
+// checkPolicies checks that policy status and the rules in the snapshot agree: a
+// rule is served only from an accepted, enforced policy, only on sockets the policy
 // reports, and a policy that is not accepted contributes nothing.
 func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 	t.Helper()
-	servedOn := map[string]map[string]bool{} // policy -> sockets where its limits are in a route
+	limitsOn := servedPolicies{}
+	authOn := servedPolicies{}
+	authSockets := map[string]bool{} // sockets with a route that has Auth
 	for _, socket := range snap.Listeners {
 		for _, gl := range socket.GatewayListeners {
+			x509Routes := false
 			for _, vh := range gl.VirtualHosts {
 				for _, route := range vh.Routes {
 					for i, limit := range route.RateLimits {
@@ -28,17 +43,34 @@ func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 						if i > 0 && (route.RateLimits[i-1].Policy+"/"+route.RateLimits[i-1].Name) >= (limit.Policy+"/"+limit.Name) {
 							t.Errorf("route %s: rate limits not sorted or duplicated at %s/%s", route.ID, limit.Policy, limit.Name)
 						}
-						if servedOn[limit.Policy] == nil {
-							servedOn[limit.Policy] = map[string]bool{}
-						}
-						servedOn[limit.Policy][socket.Key()] = true
+						limitsOn.add(limit.Policy, socket.Key())
+					}
+					if route.Auth != nil {
+						authSockets[socket.Key()] = true
+						x509Routes = checkAuth(t, route.ID, route.Auth, socket.Key(), authOn) || x509Routes
 					}
 				}
 			}
+			if gl.RequestClientCertificate && socket.Protocol != snapshot.ProtocolHTTPS {
+				t.Errorf("listener %s/%s asks for client certificates on a %s socket", gl.Gateway, gl.Name, socket.Protocol)
+			}
+			if socket.Protocol == snapshot.ProtocolHTTPS && gl.RequestClientCertificate != x509Routes {
+				t.Errorf("listener %s/%s: RequestClientCertificate %v, but a route with x509 auth: %v", gl.Gateway, gl.Name, gl.RequestClientCertificate, x509Routes)
+			}
 		}
 	}
-	for key, result := range report.RateLimitPolicies {
-		where := "ratelimitpolicy " + key.String()
+	checkPolicyResults(t, "ratelimitpolicy", report.RateLimitPolicies, limitsOn, nil)
+	checkPolicyResults(t, "authpolicy", report.AuthPolicies, authOn, authSockets)
+}
+
+// checkPolicyResults checks the reports of one kind against where its rules are
+// served. Rules that name no policy (an AuthPolicy's custom denials and identity
+// properties) may be all a policy has in force on a socket: with them, a report
+// may name more sockets than served has, but only sockets in mayServe.
+func checkPolicyResults(t *testing.T, kind string, results map[types.NamespacedName]*PolicyResult, served servedPolicies, mayServe map[string]bool) {
+	t.Helper()
+	for key, result := range results {
+		where := kind + " " + key.String()
 		checkConditions(t, where, result.Generation, result.Conditions)
 		accepted := findCondition(result.Conditions, "Accepted")
 		enforced := findCondition(result.Conditions, string(tpv1a1.PolicyConditionEnforced))
@@ -54,12 +86,19 @@ func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 			reported = append(reported, sockets...)
 		}
 		slices.Sort(reported)
-		served := sortedKeys(servedOn[key.String()])
-		if fmt.Sprint(reported) != fmt.Sprint(served) {
-			t.Errorf("%s: reports its limits on sockets %v, the snapshot has them on %v", where, reported, served)
+		got := sortedKeys(served[key.String()])
+		for _, socket := range got {
+			if !slices.Contains(reported, socket) {
+				t.Errorf("%s: its rules are served on socket %s, which it does not report (reports %v)", where, socket, reported)
+			}
 		}
-		if (enforced != nil && enforced.Status == metav1.ConditionTrue) != (len(served) > 0) {
-			t.Errorf("%s: Enforced %+v but served on %v", where, enforced, served)
+		for _, socket := range reported {
+			if !slices.Contains(got, socket) && !mayServe[socket] {
+				t.Errorf("%s: reports socket %s, where none of its rules is served (served on %v)", where, socket, got)
+			}
+		}
+		if (enforced != nil && enforced.Status == metav1.ConditionTrue) != (len(reported) > 0) {
+			t.Errorf("%s: Enforced %+v but reported on %v", where, enforced, reported)
 		}
 		for i, ancestor := range result.Ancestors {
 			ancestorWhere := fmt.Sprintf("%s ancestor %d", where, i)
@@ -72,10 +111,15 @@ func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 			t.Errorf("%s: %d ancestors, more than the API allows", where, len(result.Ancestors))
 		}
 	}
-	for policy := range servedOn {
+	for policy := range served {
 		namespace, name, _ := strings.Cut(policy, "/")
-		if report.RateLimitPolicies[types.NamespacedName{Namespace: namespace, Name: name}] == nil {
-			t.Errorf("snapshot serves limits of %s, which has no report", policy)
+		result := results[types.NamespacedName{Namespace: namespace, Name: name}]
+		if result == nil {
+			t.Errorf("snapshot serves rules of %s %s, which has no report", kind, policy)
+			continue
+		}
+		if c := findCondition(result.Conditions, "Accepted"); c == nil || c.Status != metav1.ConditionTrue {
+			t.Errorf("snapshot serves rules of %s %s, which is not accepted", kind, policy)
 		}
 	}
 }
@@ -97,8 +141,83 @@ func checkRateLimit(t *testing.T, routeID string, limit *snapshot.RateLimit) {
 		}
 	}
 	for _, expr := range slices.Concat(limit.When, limit.Counters) {
-		if expr == nil || expr.Program == nil || expr.Source == "" {
-			t.Errorf("route %s: rate limit %s/%s has an expression that is not compiled: %+v", routeID, limit.Policy, limit.Name, expr)
+		checkExpression(t, fmt.Sprintf("route %s: rate limit %s/%s", routeID, limit.Policy, limit.Name), expr)
+	}
+}
+
+func checkExpression(t *testing.T, where string, expr *snapshot.Expression) {
+	t.Helper()
+	if expr == nil || expr.Program == nil || expr.Source == "" {
+		t.Errorf("%s has an expression that is not compiled: %+v", where, expr)
+	}
+}
+
+// checkAuth checks one route's Auth: rules ordered by priority, policy and name,
+// each with exactly one method and compiled expressions. It reports whether the
+// route authenticates with x509.
+func checkAuth(t *testing.T, routeID string, auth *snapshot.Auth, socket string, served servedPolicies) bool {
+	t.Helper()
+	x509 := false
+	checkRule := func(kind string, i int, rule, previous *snapshot.AuthRule) {
+		where := fmt.Sprintf("route %s: %s %s/%s", routeID, kind, rule.Policy, rule.Name)
+		if rule.Policy == "" || rule.Name == "" {
+			t.Errorf("%s: needs a policy and a name", where)
+		}
+		if i > 0 && compareAuthRules(previous, rule) >= 0 {
+			t.Errorf("%s: not after %s/%s by priority, policy and name", where, previous.Policy, previous.Name)
+		}
+		for _, expr := range slices.Concat(rule.PolicyWhen, rule.When) {
+			checkExpression(t, where, expr)
+		}
+		served.add(rule.Policy, socket)
+	}
+	for i, a := range auth.Authentication {
+		var previous *snapshot.AuthRule
+		if i > 0 {
+			previous = &auth.Authentication[i-1].AuthRule
+		}
+		checkRule("authenticator", i, &a.AuthRule, previous)
+		methods := 0
+		for _, set := range []bool{a.APIKey != nil, a.JWT != nil, a.X509 != nil, a.Introspection != nil, a.Anonymous} {
+			if set {
+				methods++
+			}
+		}
+		if methods != 1 {
+			t.Errorf("route %s: authenticator %s/%s has %d methods, want 1", routeID, a.Policy, a.Name, methods)
+		}
+		if a.Credentials.Source == "" || a.Credentials.Name == "" {
+			t.Errorf("route %s: authenticator %s/%s has no credential source: %+v", routeID, a.Policy, a.Name, a.Credentials)
+		}
+		x509 = x509 || a.X509 != nil
+	}
+	for i, a := range auth.Authorization {
+		var previous *snapshot.AuthRule
+		if i > 0 {
+			previous = &auth.Authorization[i-1].AuthRule
+		}
+		checkRule("authorizer", i, &a.AuthRule, previous)
+		if len(a.Conditions) == 0 {
+			t.Errorf("route %s: authorizer %s/%s checks nothing", routeID, a.Policy, a.Name)
+		}
+		for _, c := range a.Conditions {
+			checkExpression(t, fmt.Sprintf("route %s: authorizer %s/%s", routeID, a.Policy, a.Name), c.Expression)
 		}
 	}
+	for i, h := range auth.SuccessHeaders {
+		if prev := auth.SuccessHeaders[max(i-1, 0)]; i > 0 && cmp.Or(cmp.Compare(strings.ToLower(prev.Name), strings.ToLower(h.Name)),
+			cmp.Compare(prev.Policy, h.Policy), cmp.Compare(prev.Name, h.Name)) >= 0 {
+			t.Errorf("route %s: success headers not sorted or duplicated at %s", routeID, h.Name)
+		}
+		if (h.Plain == nil) == (h.JSON == nil) {
+			t.Errorf("route %s: success header %s needs exactly one of plain and json", routeID, h.Name)
+		}
+		served.add(h.Policy, socket)
+	}
+	for i, extra := range auth.IdentityExtras {
+		if i > 0 && auth.IdentityExtras[i-1].Name >= extra.Name {
+			t.Errorf("route %s: identity properties not sorted or duplicated at %s", routeID, extra.Name)
+		}
+	}
+	return x509
 }

@@ -1,6 +1,7 @@
 package compiler
 
 import (
+	"crypto/tls"
 	"fmt"
 	"strings"
 
@@ -27,6 +28,15 @@ type listenerState struct {
 	// conflictReason is set when the listener is Conflicted.
 	conflictReason  gwapiv1.ListenerConditionReason
 	conflictMessage string
+
+	// certificates are the usable certificates of an HTTPS listener, in
+	// certificateRefs order, and certificateSecrets ("namespace/name", sorted) the
+	// Secrets they come from. certRefsReason and certRefsMessage say why some
+	// certificateRefs could not be used (see resolveCertificates).
+	certificates       []*tls.Certificate
+	certificateSecrets []string
+	certRefsReason     gwapiv1.ListenerConditionReason
+	certRefsMessage    string
 
 	supportedKinds []gwapiv1.RouteGroupKind
 	invalidKinds   []string // allowedRoutes.kinds entries Turnpike cannot serve
@@ -56,13 +66,21 @@ func newListenerState(gw *gatewayState, spec *gwapiv1.Listener) *listenerState {
 	if spec.Hostname != nil {
 		l.hostname = strings.ToLower(string(*spec.Hostname))
 	}
-	switch {
-	case spec.Protocol != gwapiv1.HTTPProtocolType:
+	switch spec.Protocol {
+	case gwapiv1.HTTPProtocolType:
+		if spec.TLS != nil {
+			l.reject(gwapiv1.ListenerReasonUnsupportedValue, "tls must not be set on an HTTP listener.")
+		}
+	case gwapiv1.HTTPSProtocolType:
+		l.validateTLS()
+	case gwapiv1.TLSProtocolType:
 		l.reject(gwapiv1.ListenerReasonUnsupportedProtocol,
-			fmt.Sprintf("Protocol %s is not supported yet; Turnpike serves HTTP listeners only.", spec.Protocol))
+			"Protocol TLS (TLSRoute) is not supported yet; Turnpike serves HTTP and HTTPS listeners. To terminate TLS and route HTTP requests, use protocol HTTPS.")
 		return l // an unsupported listener supports no route kinds
-	case spec.TLS != nil:
-		l.reject(gwapiv1.ListenerReasonUnsupportedValue, "tls must not be set on an HTTP listener.")
+	default:
+		l.reject(gwapiv1.ListenerReasonUnsupportedProtocol,
+			fmt.Sprintf("Protocol %s is not supported yet; Turnpike serves HTTP and HTTPS listeners only.", spec.Protocol))
+		return l
 	}
 	l.resolveKinds()
 	l.resolveNamespaces()
@@ -225,14 +243,7 @@ func (l *listenerState) status() gwapiv1.ListenerStatus {
 			l.notServedMessage(), generation))
 	}
 
-	if len(l.invalidKinds) > 0 {
-		conditions = append(conditions, condition(gwapiv1.ListenerConditionResolvedRefs, false, gwapiv1.ListenerReasonInvalidRouteKinds,
-			fmt.Sprintf("allowedRoutes.kinds has kinds Turnpike does not support: %s; only gateway.networking.k8s.io/HTTPRoute is supported, and no route attaches until the others are removed.",
-				strings.Join(l.invalidKinds, ", ")), generation))
-	} else {
-		conditions = append(conditions, condition(gwapiv1.ListenerConditionResolvedRefs, true, gwapiv1.ListenerReasonResolvedRefs,
-			"All references are resolved.", generation))
-	}
+	conditions = append(conditions, l.resolvedRefs(generation))
 
 	if l.conflictReason != "" {
 		conditions = append(conditions, condition(gwapiv1.ListenerConditionConflicted, true, l.conflictReason, l.conflictMessage, generation))
@@ -253,6 +264,27 @@ func (l *listenerState) status() gwapiv1.ListenerStatus {
 	}
 }
 
+// resolvedRefs is the ResolvedRefs condition: route kinds Turnpike cannot serve
+// first (no route attaches then), then certificateRefs that cannot be used.
+func (l *listenerState) resolvedRefs(generation int64) metav1.Condition {
+	var kindsMessage string
+	if len(l.invalidKinds) > 0 {
+		kindsMessage = fmt.Sprintf("allowedRoutes.kinds has kinds Turnpike does not support: %s; only gateway.networking.k8s.io/HTTPRoute is supported, and no route attaches until the others are removed.",
+			strings.Join(l.invalidKinds, ", "))
+	}
+	switch {
+	case kindsMessage != "" && l.certRefsReason != "":
+		return condition(gwapiv1.ListenerConditionResolvedRefs, false, gwapiv1.ListenerReasonInvalidRouteKinds,
+			kindsMessage+" "+l.certRefsMessage, generation)
+	case kindsMessage != "":
+		return condition(gwapiv1.ListenerConditionResolvedRefs, false, gwapiv1.ListenerReasonInvalidRouteKinds, kindsMessage, generation)
+	case l.certRefsReason != "":
+		return condition(gwapiv1.ListenerConditionResolvedRefs, false, l.certRefsReason, l.certRefsMessage, generation)
+	}
+	return condition(gwapiv1.ListenerConditionResolvedRefs, true, gwapiv1.ListenerReasonResolvedRefs,
+		"All references are resolved.", generation)
+}
+
 func (l *listenerState) notServedMessage() string {
 	switch {
 	case l.gateway.rejectReason != "":
@@ -261,8 +293,10 @@ func (l *listenerState) notServedMessage() string {
 		return "The Gateway's address cannot be used: " + l.gateway.bindErr.Message
 	case l.rejectReason != "":
 		return "The listener is not accepted: " + l.rejectMessage
-	default:
+	case l.conflictReason != "":
 		return "The listener conflicts with another listener: " + l.conflictMessage
+	default:
+		return "The listener has no usable TLS certificate; see the ResolvedRefs condition."
 	}
 }
 

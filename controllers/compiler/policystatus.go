@@ -16,6 +16,11 @@ import (
 // maxPolicyAncestors is the Gateway API's limit on status.ancestors.
 const maxPolicyAncestors = 16
 
+// maxStatusNotes bounds the warnings and problems a message lists: a condition
+// message may not pass 32768 bytes, and a status the API server rejects would
+// leave the user with none.
+const maxStatusNotes = 8
+
 // result builds a policy's status: Accepted, and while accepted, Enforced, both at
 // the top level (Kuadrant's conditions) and per Gateway (the Gateway API's
 // ancestors). Enforced=True means the policy is in a snapshot; the status writer
@@ -59,8 +64,15 @@ func (p *policyState) acceptedCondition() metav1.Condition {
 	if !p.accepted() {
 		return condition(gwapiv1.PolicyConditionAccepted, false, p.rejectReason, p.rejectMessage, p.generation)
 	}
-	return condition(gwapiv1.PolicyConditionAccepted, true, gwapiv1.PolicyReasonAccepted,
-		fmt.Sprintf("%s is accepted.", p.kind), p.generation)
+	message := fmt.Sprintf("%s is accepted.", p.kind)
+	for i, warning := range p.warnings {
+		if i == maxStatusNotes {
+			message += fmt.Sprintf(" And %d more.", len(p.warnings)-i)
+			break
+		}
+		message += " " + sentence(warning)
+	}
+	return condition(gwapiv1.PolicyConditionAccepted, true, gwapiv1.PolicyReasonAccepted, message, p.generation)
 }
 
 // enforcedCondition sums up what the policy did on the given Gateways.
@@ -68,6 +80,7 @@ func (p *policyState) enforcedCondition(gateways []types.NamespacedName) metav1.
 	enforced := false
 	overriddenBy := map[types.NamespacedName]bool{}
 	overriddenLimits := map[string]bool{}
+	notes := map[string]bool{}
 	for _, gw := range gateways {
 		record := p.served[gw]
 		if record == nil {
@@ -80,15 +93,22 @@ func (p *policyState) enforcedCondition(gateways []types.NamespacedName) metav1.
 		for name := range record.overriddenLimits {
 			overriddenLimits[name] = true
 		}
+		for note := range record.notes {
+			notes[note] = true
+		}
+	}
+	var noted string
+	for _, note := range sortedKeys(notes) {
+		noted += " " + sentence(note)
 	}
 	switch {
 	case enforced && len(overriddenLimits) == 0:
 		return condition(tpv1a1.PolicyConditionEnforced, true, tpv1a1.PolicyReasonEnforced,
-			fmt.Sprintf("%s is enforced.", p.kind), p.generation)
+			fmt.Sprintf("%s is enforced.", p.kind)+noted, p.generation)
 	case enforced:
 		return condition(tpv1a1.PolicyConditionEnforced, true, tpv1a1.PolicyReasonEnforced,
 			fmt.Sprintf("%s is partially enforced: on some routes, %s overridden by %s.",
-				p.kind, limitList(slices.Sorted(maps.Keys(overriddenLimits))), policyList(overriddenBy)), p.generation)
+				p.kind, ruleList(p.ruleNoun, slices.Sorted(maps.Keys(overriddenLimits))), policyList(overriddenBy))+noted, p.generation)
 	case len(overriddenBy) > 0:
 		return condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonOverridden,
 			fmt.Sprintf("%s is overridden by %s.", p.kind, policyList(overriddenBy)), p.generation)
@@ -131,10 +151,10 @@ func policyList(set map[types.NamespacedName]bool) string {
 	return "[" + strings.Join(names, " ") + "]"
 }
 
-// limitList names limits in a sentence: `limit "a" is` or `limits "a", "b" are`.
-func limitList(names []string) string {
+// ruleList names rules in a sentence: `limit "a" is` or `limits "a", "b" are`.
+func ruleList(noun string, names []string) string {
 	if len(names) == 1 {
-		return fmt.Sprintf("limit %q is", names[0])
+		return fmt.Sprintf("%s %q is", noun, names[0])
 	}
-	return "limits " + quotedList(names) + " are"
+	return noun + "s " + quotedList(names) + " are"
 }

@@ -13,6 +13,7 @@ import (
 // state embeds it; status (policystatus.go) is built from it alone.
 type policyState struct {
 	kind       string // "RateLimitPolicy", for messages
+	ruleNoun   string // what its rules are called in messages: "limit", "rule"
 	key        types.NamespacedName
 	generation int64
 	created    metav1.Time
@@ -22,6 +23,9 @@ type policyState struct {
 	// contributes nothing to the snapshot.
 	rejectReason  gwapiv1.PolicyConditionReason
 	rejectMessage string
+	// warnings are sentences added to the Accepted message of an accepted policy:
+	// what works, but maybe not as the user meant.
+	warnings []string
 
 	// served records, per Gateway, what the policy did on the routes whose policy
 	// chain it is in; filled while effective rules are computed.
@@ -31,6 +35,7 @@ type policyState struct {
 func newPolicyState(kind string, meta metav1.Object) policyState {
 	return policyState{
 		kind:       kind,
+		ruleNoun:   "limit",
 		key:        types.NamespacedName{Namespace: meta.GetNamespace(), Name: meta.GetName()},
 		generation: meta.GetGeneration(),
 		created:    meta.GetCreationTimestamp(),
@@ -55,6 +60,7 @@ func (p *policyState) onGateway(gw types.NamespacedName) *policyOnGateway {
 			sockets:          map[string]bool{},
 			overriddenBy:     map[types.NamespacedName]bool{},
 			overriddenLimits: map[string]bool{},
+			notes:            map[string]bool{},
 		}
 		p.served[gw] = record
 	}
@@ -69,6 +75,9 @@ type policyOnGateway struct {
 	overriddenBy map[types.NamespacedName]bool
 	// overriddenLimits name the rules overridden on at least one route.
 	overriddenLimits map[string]bool
+	// notes are sentences added to the Enforced message: where a rule in force
+	// cannot work as written.
+	notes map[string]bool
 }
 
 // policyLevel is where a target sits in the Gateway API hierarchy, least specific

@@ -23,6 +23,9 @@ func ApplyPublishResult(r *Report, res snapshot.PublishResult) {
 	for _, result := range r.RateLimitPolicies {
 		applyBindErrorsToPolicy(result, res.BindErrors)
 	}
+	for _, result := range r.AuthPolicies {
+		applyBindErrorsToPolicy(result, res.BindErrors)
+	}
 	for _, result := range r.Gateways {
 		var failed error
 		var failedSocket string
@@ -74,7 +77,7 @@ func countProgrammed(listeners []gwapiv1.ListenerStatus) int {
 }
 
 // applyBindErrorsToPolicy takes back Enforced from a policy on every Gateway where
-// none of the sockets its limits are served on could be bound, and at the top level
+// none of the sockets its rules are served on could be bound, and at the top level
 // when that is true of every Gateway.
 func applyBindErrorsToPolicy(result *PolicyResult, bindErrors map[string]error) {
 	if len(result.Sockets) == 0 {

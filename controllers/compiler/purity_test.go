@@ -46,6 +46,7 @@ func shuffleInput(rng *rand.Rand, in Input) Input {
 	out.Secrets = shuffled(rng, in.Secrets)
 	out.Namespaces = shuffled(rng, in.Namespaces)
 	out.RateLimitPolicies = shuffled(rng, in.RateLimitPolicies)
+	out.AuthPolicies = shuffled(rng, in.AuthPolicies)
 	return out
 }
 
@@ -83,6 +84,7 @@ func deepCopyInput(in Input) Input {
 	out.Secrets = deepCopyAll(in.Secrets, (*corev1.Secret).DeepCopy)
 	out.Namespaces = deepCopyAll(in.Namespaces, (*corev1.Namespace).DeepCopy)
 	out.RateLimitPolicies = deepCopyAll(in.RateLimitPolicies, (*tpv1a1.RateLimitPolicy).DeepCopy)
+	out.AuthPolicies = deepCopyAll(in.AuthPolicies, (*tpv1a1.AuthPolicy).DeepCopy)
 	return out
 }
 
@@ -123,6 +125,7 @@ func TestCompileSkipsNilObjects(t *testing.T) {
 	in.ReferenceGrants = append(in.ReferenceGrants, nil)
 	in.Namespaces = append(in.Namespaces, nil)
 	in.RateLimitPolicies = append(in.RateLimitPolicies, nil)
+	in.AuthPolicies = append(in.AuthPolicies, nil)
 	snap, report = Compile(in)
 	if diff := cmp.Diff(want, string(renderOutput(t, snap, report))); diff != "" {
 		t.Fatalf("nil objects changed the output (-want +got):\n%s", diff)

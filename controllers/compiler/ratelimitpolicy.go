@@ -116,7 +116,7 @@ func (p *rateLimitPolicyState) compileSpec(env *cel.Env, cache map[string]*snaps
 		if expr, ok := cache[source]; ok {
 			return expr
 		}
-		expr, err := snapshot.CompileExpression(env, source)
+		expr, err := compiledExpressions.compile(env, source)
 		if err != nil {
 			problems = append(problems, field+": "+err.Error())
 			return nil

@@ -35,6 +35,10 @@ type Input struct {
 
 	// RateLimitPolicies are compiled into the RateLimits of the routes they apply to.
 	RateLimitPolicies []*tpv1a1.RateLimitPolicy
+	// AuthPolicies are compiled into the Auth of the routes they apply to; the
+	// Secrets they select (API keys, CA certificates, client credentials) are read
+	// from Secrets.
+	AuthPolicies []*tpv1a1.AuthPolicy
 }
 
 // Report is the status the compiled objects should have. Conditions carry
@@ -49,6 +53,8 @@ type Report struct {
 	// RateLimitPolicies has every RateLimitPolicy of the input: the kind is ours, so
 	// its status is always ours to write.
 	RateLimitPolicies map[types.NamespacedName]*PolicyResult `json:"rateLimitPolicies,omitempty"`
+	// AuthPolicies has every AuthPolicy of the input, likewise.
+	AuthPolicies map[types.NamespacedName]*PolicyResult `json:"authPolicies,omitempty"`
 }
 
 // PolicyResult is the desired status of one policy: Kuadrant's top-level conditions
@@ -57,7 +63,7 @@ type PolicyResult struct {
 	Generation int64                          `json:"generation"`
 	Conditions []metav1.Condition             `json:"conditions"`
 	Ancestors  []gwapiv1.PolicyAncestorStatus `json:"ancestors,omitempty"`
-	// Sockets maps each Gateway ("namespace/name") where the policy's limits are in
+	// Sockets maps each Gateway ("namespace/name") where the policy's rules are in
 	// force to the snapshot.Listener Keys they are served on, so that
 	// ApplyPublishResult can take back Enforced where none of them could be bound.
 	Sockets map[string][]string `json:"sockets,omitempty"`

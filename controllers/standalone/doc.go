@@ -17,7 +17,7 @@
 //   - gateway.networking.k8s.io v1 and v1beta1: GatewayClass, Gateway, HTTPRoute,
 //     ReferenceGrant (v1beta1 objects are converted to v1, as the API server does with
 //     conversion strategy None);
-//   - turnpike.dev/v1alpha1: RateLimitPolicy;
+//   - turnpike.dev/v1alpha1: RateLimitPolicy, AuthPolicy;
 //   - v1: Service, Secret, Namespace; discovery.k8s.io/v1: EndpointSlice.
 //
 // # How strictly

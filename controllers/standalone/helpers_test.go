@@ -48,6 +48,9 @@ func objectNames(input compiler.Input) []string {
 	for _, o := range input.RateLimitPolicies {
 		add("RateLimitPolicy", o.Namespace, o.Name)
 	}
+	for _, o := range input.AuthPolicies {
+		add("AuthPolicy", o.Namespace, o.Name)
+	}
 	return sortedStrings(names)
 }
 

@@ -90,6 +90,8 @@ func (s *Source) input() compiler.Input {
 			input.Namespaces = append(input.Namespaces, obj)
 		case *tpv1a1.RateLimitPolicy:
 			input.RateLimitPolicies = append(input.RateLimitPolicies, obj)
+		case *tpv1a1.AuthPolicy:
+			input.AuthPolicies = append(input.AuthPolicies, obj)
 		default:
 			panic(fmt.Sprintf("standalone: served kind %T has no place in compiler.Input", obj))
 		}

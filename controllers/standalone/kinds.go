@@ -76,6 +76,7 @@ var servedKinds = map[schema.GroupVersionKind]*kindRules{
 	gwapiv1beta1.SchemeGroupVersion.WithKind("HTTPRoute"):      gatewayRules,
 	gwapiv1beta1.SchemeGroupVersion.WithKind("ReferenceGrant"): gatewayRules,
 	tpv1a1.GroupVersion.WithKind("RateLimitPolicy"):            gatewayRules,
+	tpv1a1.GroupVersion.WithKind("AuthPolicy"):                 gatewayRules,
 	corev1.SchemeGroupVersion.WithKind("Service"): {
 		namespaced: true, nameRule: apivalidation.NameIsDNS1035Label,
 		setDefaults: func(o object) { defaultService(o.(*corev1.Service)) },

@@ -157,6 +157,14 @@ func TestLoadReportsInvalidInput(t *testing.T) {
 			{errorPlace{"policy.yaml", 5, 1, "RateLimitPolicy default/both", "spec"}, "Overrides and implicit defaults are mutually exclusive"},
 			{errorPlace{"policy.yaml", 35, 2, "RateLimitPolicy default/bad-window", "spec.limits.a.rates[0].window"}, `should match '^([0-9]{1,5}(h|m|s|ms)){1,4}$'`},
 		}, nil},
+		{"cel-authpolicy", []wantError{
+			{errorPlace{"policy.yaml", 5, 1, "AuthPolicy default/both", "spec"}, "Implicit defaults and explicit overrides are mutually exclusive"},
+			{errorPlace{"policy.yaml", 22, 2, "AuthPolicy default/when-only", "spec"}, "At least one spec.rules must be defined"},
+			{errorPlace{"policy.yaml", 23, 2, "AuthPolicy default/when-only", "spec.targetRef"}, "The only supported values are 'HTTPRoute' and 'Gateway'"},
+			{errorPlace{"policy.yaml", 44, 3, "AuthPolicy default/bad-operator", "spec.rules.authorization.admins.patternMatching.patterns[0].operator"},
+				`Unsupported value: "startsWith": supported values: "eq", "neq", "incl", "excl", "matches"`},
+			{errorPlace{"policy.yaml", 30, 3, "AuthPolicy default/bad-operator", ""}, "some validation rules were not checked"},
+		}, nil},
 		{"bad-endpoint-ip", []wantError{
 			{errorPlace{"endpoints.yaml", 11, 1, "EndpointSlice default/web-1", "endpoints[0].addresses[1]"}, `"10.0.0.300": must be a valid IP address`},
 			{errorPlace{"endpoints.yaml", 13, 1, "EndpointSlice default/web-1", "endpoints[1].addresses[0]"}, `"::1": must be an IPv4 address`},

@@ -39,24 +39,24 @@ var healthCases = []healthCase{
 		want:   health{Status: "Healthy", Message: "1 of 1 listeners are served."},
 	},
 	{
-		name:   "gateway-listener-unsupported-protocol",
+		name:   "gateway-listener-without-certificate",
 		object: "Gateway/mixed",
 		want: health{Status: "Degraded",
-			Message: `Listener "https": Protocol HTTPS is not supported yet; Turnpike serves HTTP listeners only.`},
+			Message: `Listener "https": Secret default/cert does not exist. The listener has no usable certificate, so it is not served.`},
 	},
 	{
 		name:   "gateway-no-valid-listener",
 		object: "Gateway/unsupported",
 		want: health{Status: "Degraded",
 			Message: `No listener is valid ("dns"); see the listener conditions. ` +
-				`Listener "dns": Protocol UDP is not supported yet; Turnpike serves HTTP listeners only.`},
+				`Listener "dns": Protocol UDP is not supported yet; Turnpike serves HTTP and HTTPS listeners only.`},
 	},
 	{
 		name:   "gateway-many-listeners-not-served",
 		object: "Gateway/crowded",
-		want: health{Status: "Degraded", Message: `Listener "db-a": Protocol TCP is not supported yet; Turnpike serves HTTP listeners only. ` +
-			`Listener "db-b": Protocol TCP is not supported yet; Turnpike serves HTTP listeners only. ` +
-			`Listener "db-c": Protocol TCP is not supported yet; Turnpike serves HTTP listeners only. ` +
+		want: health{Status: "Degraded", Message: `Listener "db-a": Protocol TCP is not supported yet; Turnpike serves HTTP and HTTPS listeners only. ` +
+			`Listener "db-b": Protocol TCP is not supported yet; Turnpike serves HTTP and HTTPS listeners only. ` +
+			`Listener "db-c": Protocol TCP is not supported yet; Turnpike serves HTTP and HTTPS listeners only. ` +
 			`And 1 more listener.`},
 	},
 	{
@@ -228,8 +228,13 @@ var healthCases = []healthCase{
 // it, on the status Turnpike wrote.
 func TestHealthOfTurnpikeStatus(t *testing.T) {
 	t.Parallel()
+	runHealthCases(t, healthCases)
+}
+
+func runHealthCases(t *testing.T, cases []healthCase) {
+	t.Helper()
 	scripts := loadScripts(t)
-	for _, tc := range healthCases {
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			obj := sampleOf(t, tc.object)

@@ -59,6 +59,10 @@ func loadCluster(path string) (cluster, error) {
 			typed := &tpv1a1.RateLimitPolicy{}
 			c.input.RateLimitPolicies = append(c.input.RateLimitPolicies, typed)
 			obj = typed
+		case "AuthPolicy":
+			typed := &tpv1a1.AuthPolicy{}
+			c.input.AuthPolicies = append(c.input.AuthPolicies, typed)
+			obj = typed
 		default:
 			return cluster{}, fmt.Errorf("%s document %d: unknown kind %q", path, i, meta.Kind)
 		}

@@ -22,6 +22,7 @@ var caughtUpCases = []struct {
 	{name: "caught-up-gateway", object: "Gateway/ready", healthy: "1 of 1 listeners are served."},
 	{name: "caught-up-httproute", object: "HTTPRoute/web", healthy: "The route is accepted by Gateway default/ready."},
 	{name: "caught-up-ratelimitpolicy", object: "RateLimitPolicy/web-limit", healthy: "RateLimitPolicy is enforced."},
+	{name: "caught-up-authpolicy", object: "AuthPolicy/web-auth", healthy: "AuthPolicy is enforced."},
 }
 
 func TestHealthFollowsTurnpikeThroughAnEdit(t *testing.T) {

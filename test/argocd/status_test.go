@@ -42,7 +42,7 @@ func TestTurnpikeStatusCarriesObservedGeneration(t *testing.T) {
 					add(parent)
 				}
 			}
-		case "RateLimitPolicy":
+		case "RateLimitPolicy", "AuthPolicy":
 			if observed, _ := status["observedGeneration"].(int64); observed != generation {
 				t.Errorf("%s: status.observedGeneration %d, want %d", key, observed, generation)
 			}

@@ -44,20 +44,25 @@ func getPolicy(ns, name string) (*tpv1a1.RateLimitPolicy, error) {
 	return policy, err
 }
 
-// policyStatusIs checks a policy's top-level conditions, and that its ancestor
-// entry for the Gateway says the same, at the policy's current generation. An empty
-// enforcedReason means there must be no Enforced condition.
+// policyStatusIs checks a RateLimitPolicy's status (see statusIs).
 func policyStatusIs(ns, name, acceptedReason, enforcedReason, gatewayName string) error {
 	policy, err := getPolicy(ns, name)
 	if err != nil {
 		return err
 	}
+	return statusIs(&policy.Status, policy.Generation, acceptedReason, enforcedReason, gatewayName)
+}
+
+// statusIs checks a policy's top-level conditions, and that its ancestor entry for
+// the Gateway says the same, at the policy's current generation. An empty
+// enforcedReason means there must be no Enforced condition.
+func statusIs(status *tpv1a1.PolicyStatus, generation int64, acceptedReason, enforcedReason, gatewayName string) error {
 	want := func(conds []metav1.Condition) error {
 		acceptedStatus := metav1.ConditionFalse
 		if acceptedReason == "Accepted" {
 			acceptedStatus = metav1.ConditionTrue
 		}
-		if err := conditionIs(conds, "Accepted", acceptedStatus, acceptedReason, policy.Generation); err != nil {
+		if err := conditionIs(conds, "Accepted", acceptedStatus, acceptedReason, generation); err != nil {
 			return err
 		}
 		if enforcedReason == "" {
@@ -72,21 +77,21 @@ func policyStatusIs(ns, name, acceptedReason, enforcedReason, gatewayName string
 		if enforcedReason == "Enforced" {
 			enforcedStatus = metav1.ConditionTrue
 		}
-		return conditionIs(conds, "Enforced", enforcedStatus, enforcedReason, policy.Generation)
+		return conditionIs(conds, "Enforced", enforcedStatus, enforcedReason, generation)
 	}
-	if policy.Status.ObservedGeneration != policy.Generation {
-		return fmt.Errorf("observedGeneration %d, generation %d", policy.Status.ObservedGeneration, policy.Generation)
+	if status.ObservedGeneration != generation {
+		return fmt.Errorf("observedGeneration %d, generation %d", status.ObservedGeneration, generation)
 	}
-	if err := want(policy.Status.Conditions); err != nil {
+	if err := want(status.Conditions); err != nil {
 		return err
 	}
 	if gatewayName == "" {
-		if len(policy.Status.Ancestors) != 0 {
-			return fmt.Errorf("unexpected ancestors %+v", policy.Status.Ancestors)
+		if len(status.Ancestors) != 0 {
+			return fmt.Errorf("unexpected ancestors %+v", status.Ancestors)
 		}
 		return nil
 	}
-	for _, ancestor := range policy.Status.Ancestors {
+	for _, ancestor := range status.Ancestors {
 		if string(ancestor.AncestorRef.Name) == gatewayName && ancestor.ControllerName == compiler.ControllerName {
 			if err := want(ancestor.Conditions); err != nil {
 				return fmt.Errorf("ancestor %s: %w", gatewayName, err)
@@ -94,7 +99,7 @@ func policyStatusIs(ns, name, acceptedReason, enforcedReason, gatewayName string
 			return nil
 		}
 	}
-	return fmt.Errorf("no ancestor entry for Gateway %s in %+v", gatewayName, policy.Status.Ancestors)
+	return fmt.Errorf("no ancestor entry for Gateway %s in %+v", gatewayName, status.Ancestors)
 }
 
 // limitsServed lists "policy/limit" for the rate limits on an HTTPRoute's snapshot
