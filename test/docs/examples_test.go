@@ -186,59 +186,73 @@ func TestGatewayDefaultNamesTheRoutePolicyThatOverridesIt(t *testing.T) {
 	}
 }
 
-// TestExamplesAreDocumented: every example directory is linked from the page, and
+// documentedKinds are the policy pages, the examples each links, and the kind
+// its YAML blocks show.
+var documentedKinds = []struct {
+	page, examples, examplesLink, kind string
+	loaded                             func(in compiler.Input) int
+}{
+	{docPath, examplesDir, "../examples/ratelimit/", "RateLimitPolicy", func(in compiler.Input) int { return len(in.RateLimitPolicies) }},
+	{filepath.Join("..", "..", "docs", "authpolicy.md"), authExamplesDir, "../examples/auth/", "AuthPolicy", func(in compiler.Input) int { return len(in.AuthPolicies) }},
+}
+
+// TestExamplesAreDocumented: every example directory is linked from its page, and
 // every link to an example points at a file that exists.
 func TestExamplesAreDocumented(t *testing.T) {
 	t.Parallel()
-	page, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := os.ReadDir(examplesDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, entry := range entries {
-		if entry.IsDir() && !strings.Contains(string(page), "../examples/ratelimit/"+entry.Name()+"/") {
-			t.Errorf("example %s is not linked from %s", entry.Name(), docPath)
+	for _, doc := range documentedKinds {
+		page, err := os.ReadFile(doc.page)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, link := range regexp.MustCompile(`\]\((\.\./examples/[^)#]+)\)`).FindAllStringSubmatch(string(page), -1) {
-		if _, err := os.Stat(filepath.Join(filepath.Dir(docPath), link[1])); err != nil {
-			t.Errorf("link %s: %v", link[1], err)
+		entries, err := os.ReadDir(doc.examples)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, entry := range entries {
+			if entry.IsDir() && !strings.Contains(string(page), doc.examplesLink+entry.Name()+"/") {
+				t.Errorf("example %s is not linked from %s", entry.Name(), doc.page)
+			}
+		}
+		for _, link := range regexp.MustCompile(`\]\((\.\./examples/[^)#]+)\)`).FindAllStringSubmatch(string(page), -1) {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(doc.page), link[1])); err != nil {
+				t.Errorf("%s: link %s: %v", doc.page, link[1], err)
+			}
 		}
 	}
 }
 
-// TestDocumentedPoliciesAreValid: every RateLimitPolicy in the page's YAML blocks
-// passes the same validation `kubectl apply` and standalone mode run.
+// TestDocumentedPoliciesAreValid: every policy in the pages' YAML blocks passes
+// the same validation `kubectl apply` and standalone mode run.
 func TestDocumentedPoliciesAreValid(t *testing.T) {
 	t.Parallel()
-	page, err := os.ReadFile(docPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(page), -1)
-	found := 0
-	for i, block := range blocks {
-		if !strings.Contains(block[1], "kind: RateLimitPolicy") {
-			continue
-		}
-		found++
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("block-%d.yaml", i)), []byte(block[1]), 0o644); err != nil {
+	for _, doc := range documentedKinds {
+		page, err := os.ReadFile(doc.page)
+		if err != nil {
 			t.Fatal(err)
 		}
-		in, errs := standalone.NewSource(dir, logr.Discard()).Reload()
-		for _, err := range errs {
-			t.Errorf("YAML block %d: %v", i, err)
+		blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(string(page), -1)
+		found := 0
+		for i, block := range blocks {
+			if !strings.Contains(block[1], "kind: "+doc.kind) {
+				continue
+			}
+			found++
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("block-%d.yaml", i)), []byte(block[1]), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			in, errs := standalone.NewSource(dir, logr.Discard()).Reload()
+			for _, err := range errs {
+				t.Errorf("%s YAML block %d: %v", doc.page, i, err)
+			}
+			if len(errs) == 0 && doc.loaded(in) != 1 {
+				t.Errorf("%s YAML block %d: loaded %d %ss, want 1", doc.page, i, doc.loaded(in), doc.kind)
+			}
 		}
-		if len(errs) == 0 && len(in.RateLimitPolicies) != 1 {
-			t.Errorf("YAML block %d: loaded %d RateLimitPolicies, want 1", i, len(in.RateLimitPolicies))
+		if found == 0 {
+			t.Errorf("no %s YAML block in %s", doc.kind, doc.page)
 		}
-	}
-	if found == 0 {
-		t.Errorf("no RateLimitPolicy YAML block in %s", docPath)
 	}
 }
 

@@ -23,7 +23,14 @@ import (
 func serveExample(t *testing.T, example string) string {
 	t.Helper()
 	snap, _ := compileExample(t, filepath.Join(examplesDir, example))
-	backend := startBackend(t)
+	return serveSnapshot(t, snap, startBackend(t))
+}
+
+// serveSnapshot serves a compiled example with the real data plane, every
+// endpoint pointing at the loopback backend, and returns the address of its one
+// socket.
+func serveSnapshot(t *testing.T, snap *snapshot.Snapshot, backend int32) string {
+	t.Helper()
 	for _, socket := range snap.Listeners {
 		for _, gl := range socket.GatewayListeners {
 			for _, vh := range gl.VirtualHosts {

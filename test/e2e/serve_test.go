@@ -171,6 +171,8 @@ func TestServeAgainstAPIServer(t *testing.T) {
 		}
 		return fmt.Errorf("conditions %+v", gw.Status.Conditions)
 	})
+	checkAuthPolicyLifecycle(t, k8s, kubectlRunner(t, filepath.Join(harness.KubeAssets(t, filepath.Join("..", "..")), "kubectl"), adminKubeconfig), base, logs)
+
 	lease := &coordinationv1.Lease{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: "turnpike-system", Name: "turnpike.turnpike.dev"}, lease); err != nil {
 		t.Errorf("no leader-election Lease: %v", err)

@@ -262,12 +262,38 @@ spec:
 	if err := os.WriteFile(filepath.Join(dir, "bad.yaml"), bad, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// An AuthPolicy that passes the schema but not the compiler: its pattern
+	// names a pattern that does not exist.
+	policy := []byte(`apiVersion: turnpike.dev/v1alpha1
+kind: AuthPolicy
+metadata:
+  name: broken-auth
+  namespace: default
+spec:
+  targetRef:
+    group: gateway.networking.k8s.io
+    kind: HTTPRoute
+    name: dangling
+  rules:
+    authentication:
+      anyone:
+        anonymous: {}
+    authorization:
+      admins:
+        patternMatching:
+          patterns:
+          - patternRef: no-such-pattern
+`)
+	if err := os.WriteFile(filepath.Join(dir, "auth.yaml"), policy, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	out, err = exec.CommandContext(ctx, turnpikeBin, "standalone", "--check", "--config", dir).CombinedOutput()
 	if err == nil {
 		t.Fatalf("--check passed a directory with errors:\n%s", out)
 	}
 	text := string(out)
-	for _, want := range []string{"bad.yaml", "spec.rules[0].matches[0].path", "dangling", "BackendNotFound", "default/nowhere"} {
+	for _, want := range []string{"bad.yaml", "spec.rules[0].matches[0].path", "dangling", "BackendNotFound", "default/nowhere",
+		"AuthPolicy default/broken-auth", "no-such-pattern"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("--check output does not mention %q:\n%s", want, text)
 		}
