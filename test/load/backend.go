@@ -47,8 +47,9 @@ func runBackend(args []string, stderr io.Writer) int {
 }
 
 // statusCheck succeeds once GET http://address+path with the given Host header
-// (none when empty) answers wantStatus, and, for a 200, the backend's body.
-func statusCheck(address, host, path string, wantStatus int) func() error {
+// (none when empty) and headers answers wantStatus, and, for a 200, the backend's
+// body.
+func statusCheck(address, host, path string, wantStatus int, headers ...header) func() error {
 	client := &http.Client{Timeout: 2 * time.Second}
 	url := "http://" + address + path
 	return func() error {
@@ -58,6 +59,9 @@ func statusCheck(address, host, path string, wantStatus int) func() error {
 		}
 		if host != "" {
 			request.Host = host
+		}
+		for _, h := range headers {
+			request.Header.Set(h.name, h.value)
 		}
 		response, err := client.Do(request)
 		if err != nil {
@@ -69,8 +73,18 @@ func statusCheck(address, host, path string, wantStatus int) func() error {
 			return fmt.Errorf("reading GET %s: %w", url, err)
 		}
 		if response.StatusCode != wantStatus || (wantStatus == http.StatusOK && !bytes.Equal(body, backendBody)) {
-			return fmt.Errorf("GET %s (Host %q) answered %s with %q, want %d", url, host, response.Status, body, wantStatus)
+			return fmt.Errorf("GET %s (Host %q%s) answered %s with %q, want %d", url, host, describeHeaders(headers), response.Status, body, wantStatus)
 		}
 		return nil
 	}
+}
+
+// describeHeaders names the headers of a check, without their values: a message
+// never carries a credential.
+func describeHeaders(headers []header) string {
+	var out strings.Builder
+	for _, h := range headers {
+		fmt.Fprintf(&out, ", with %s", h.name)
+	}
+	return out.String()
 }

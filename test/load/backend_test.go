@@ -40,6 +40,8 @@ func TestStatusCheck(t *testing.T) {
 		switch {
 		case string(ctx.Path()) == "/limited":
 			ctx.SetStatusCode(http.StatusTooManyRequests)
+		case string(ctx.Path()) == "/private" && string(ctx.Request.Header.Peek("Authorization")) != "APIKEY k-1":
+			ctx.SetStatusCode(http.StatusUnauthorized)
 		case string(ctx.Host()) == "app.example.com":
 			ctx.SetBody(backendBody)
 		case string(ctx.Host()) == "wrong.example.com":
@@ -58,9 +60,14 @@ func TestStatusCheck(t *testing.T) {
 
 	tests := []struct {
 		name, host, path string
+		headers          []header
 		status           int
 		wantErr          string
 	}{
+		{name: "a credential is sent", host: "app.example.com", path: "/private", headers: []header{apiKeyHeader("k-1")}, status: http.StatusOK},
+		{name: "no credential", host: "app.example.com", path: "/private", status: http.StatusUnauthorized},
+		{name: "a wrong credential is named, not shown", host: "app.example.com", path: "/private", headers: []header{apiKeyHeader("k-2")},
+			status: http.StatusOK, wantErr: `(Host "app.example.com", with Authorization) answered 401`},
 		{name: "the backend's body through the route's host", host: "app.example.com", path: "/", status: http.StatusOK},
 		{name: "a 200 with another body is not the backend", host: "wrong.example.com", path: "/", status: http.StatusOK, wantErr: "not the backend"},
 		{name: "another host", host: "other.example.com", path: "/", status: http.StatusOK, wantErr: "404"},
@@ -68,7 +75,7 @@ func TestStatusCheck(t *testing.T) {
 		{name: "the URL's host when none is given", path: "/", status: http.StatusNotFound},
 	}
 	for _, test := range tests {
-		err := statusCheck(address, test.host, test.path, test.status)()
+		err := statusCheck(address, test.host, test.path, test.status, test.headers...)()
 		if test.wantErr == "" {
 			if err != nil {
 				t.Errorf("%s: %v", test.name, err)
@@ -77,6 +84,11 @@ func TestStatusCheck(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), test.wantErr) {
 			t.Errorf("%s: statusCheck = %v, want an error containing %q", test.name, err, test.wantErr)
+		}
+		for _, h := range test.headers {
+			if err != nil && strings.Contains(err.Error(), h.value) {
+				t.Errorf("%s: the error %q repeats the credential", test.name, err)
+			}
 		}
 	}
 }

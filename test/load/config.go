@@ -20,6 +20,11 @@ type routeSet struct {
 	hostnames bool
 	// rateLimit, when set, adds a RateLimitPolicy on route 0 with this limit per second.
 	rateLimit *int64
+	// rateLimitCounter, with rateLimit, counts the limit per value of this CEL
+	// expression (such as auth.identity.sub) rather than for all requests together.
+	rateLimitCounter string
+	// auth, when set, adds an AuthPolicy on route 0.
+	auth *routeAuth
 }
 
 // The names the generated objects use; the nginx configuration and the requests
@@ -50,12 +55,17 @@ func (set routeSet) validate() error {
 		return fmt.Errorf("a route set needs at least one route, not %d", set.routes)
 	case !set.hostnames && set.routes != 1:
 		return fmt.Errorf("without hostnames every route would match every request: want 1 route, not %d", set.routes)
+	case set.rateLimitCounter != "" && set.rateLimit == nil:
+		return fmt.Errorf("a rate-limit counter (%s) needs a rate limit", set.rateLimitCounter)
+	case set.auth != nil:
+		return set.auth.validate()
 	}
 	return nil
 }
 
 // write puts the configuration into dir as gateway.yaml, routes.yaml,
-// backends.yaml and, with a rate limit, policies.yaml.
+// backends.yaml and, with a rate limit, policies.yaml, with an AuthPolicy,
+// auth.yaml.
 func (set routeSet) write(dir string) error {
 	if err := set.validate(); err != nil {
 		return err
@@ -66,7 +76,10 @@ func (set routeSet) write(dir string) error {
 		"backends.yaml": set.backendsYAML(),
 	}
 	if set.rateLimit != nil {
-		files["policies.yaml"] = rateLimitPolicyYAML(routeName(0), *set.rateLimit)
+		files["policies.yaml"] = rateLimitPolicyYAML(routeName(0), *set.rateLimit, set.rateLimitCounter)
+	}
+	if set.auth != nil {
+		files["auth.yaml"] = set.auth.authYAML(routeName(0))
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
@@ -182,10 +195,11 @@ endpoints:
 	return out.String()
 }
 
-// rateLimitPolicyYAML limits the requests of one route to limit per second, with
-// one counter for all of them (no counters: the cheapest limit there is).
-func rateLimitPolicyYAML(route string, limit int64) string {
-	return fmt.Sprintf(`apiVersion: turnpike.dev/v1alpha1
+// rateLimitPolicyYAML limits the requests of one route to limit per second: with
+// one counter for all of them when counter is empty (the cheapest limit there is),
+// else one counter per value of the counter expression.
+func rateLimitPolicyYAML(route string, limit int64, counter string) string {
+	policy := fmt.Sprintf(`apiVersion: turnpike.dev/v1alpha1
 kind: RateLimitPolicy
 metadata:
   name: %s
@@ -201,4 +215,8 @@ spec:
       - limit: %d
         window: 1s
 `, rateLimitName, configNamespace, route, limit)
+	if counter != "" {
+		policy += fmt.Sprintf("      counters:\n      - expression: %q\n", counter)
+	}
+	return policy
 }

@@ -23,8 +23,9 @@ const (
 )
 
 // loadFlags are the knobs of a run. The defaults keep the proxy mode under five
-// minutes: 3 rounds x (1 direct + 2 proxies x 3 scenarios) x (1s + 5s) of load,
-// about 2 minutes, plus the build and start-up.
+// minutes: 3 rounds x 11 series (direct; Turnpike and nginx on four scenarios,
+// Turnpike alone on the two JWT ones) x (1s + 5s) of load, about 3.3 minutes,
+// plus the build and start-up.
 type loadFlags struct {
 	mode    string
 	timeout time.Duration

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -111,6 +112,20 @@ func TestNginxConfigIsAnEquivalentProxy(t *testing.T) {
 			set:           routeSet{routes: 1, rateLimit: &limit},
 			wantLocations: map[string][]string{"": {"/"}},
 		},
+		{
+			name:          "an API key",
+			set:           routeSet{routes: 1, auth: &routeAuth{apiKey: "k-Valid_09"}},
+			wantLocations: map[string][]string{"": {"/"}},
+		},
+		{
+			name: "an API key on the first of several routes",
+			set:  routeSet{routes: 2, hostnames: true, auth: &routeAuth{apiKey: "k-Valid_09"}},
+			wantLocations: map[string][]string{
+				"":                  nil,
+				"app-0.example.com": {"= /api/0", "/api/0/"},
+				"app-1.example.com": {"= /api/1", "/api/1/"},
+			},
+		},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -177,9 +192,11 @@ func TestNginxConfigIsAnEquivalentProxy(t *testing.T) {
 					if wantArgs := fmt.Sprintf("zone=%s burst=%d nodelay", rateLimitName, limit); limited && args(limits[0]) != wantArgs {
 						t.Errorf("limit_req %s, want %s", args(limits[0]), wantArgs)
 					}
-					if wantLimited := set.rateLimit != nil && (serverName == "" || serverName == routeHost(0)); limited != wantLimited {
+					firstRoute := serverName == "" || serverName == routeHost(0)
+					if wantLimited := set.rateLimit != nil && firstRoute; limited != wantLimited {
 						t.Errorf("location %s of %q rate-limited: %v, want %v", args(location), serverName, limited, wantLimited)
 					}
+					checkAPIKey(t, location, set.auth != nil && firstRoute, set.auth, wantHeaders)
 				}
 				if serverName == "" && set.hostnames && args(one(t, server.children, "return")) != "404" {
 					t.Errorf("the catch-all server does not answer 404")
@@ -200,6 +217,59 @@ func TestNginxConfigIsAnEquivalentProxy(t *testing.T) {
 				t.Errorf("limit_req_zone %s, want %s", got, want)
 			}
 		})
+	}
+}
+
+// checkAPIKey checks that location refuses requests without the API key of auth
+// with a 401 and removes the key before the backend (keeping the other headers)
+// when guarded, and has neither when not.
+func checkAPIKey(t *testing.T, location *directive, guarded bool, auth *routeAuth, wantHeaders map[string]string) {
+	t.Helper()
+	ifs, setHeaders := all(location.children, "if"), all(location.children, "proxy_set_header")
+	if !guarded {
+		if len(ifs) != 0 || len(setHeaders) != 0 {
+			t.Errorf("location %s: %d if and %d proxy_set_header, want none without an AuthPolicy", args(location), len(ifs), len(setHeaders))
+		}
+		return
+	}
+	if len(ifs) != 1 {
+		t.Fatalf("location %s: %d if blocks, want the API-key check", args(location), len(ifs))
+	}
+	if got, want := args(ifs[0]), fmt.Sprintf(`($http_authorization != "APIKEY %s")`, auth.apiKey); got != want {
+		t.Errorf("location %s: if %s, want if %s", args(location), got, want)
+	}
+	if got := args(one(t, ifs[0].children, "return")); got != "401" || len(ifs[0].children) != 1 {
+		t.Errorf("location %s: the API-key check does %+v, want return 401 only", args(location), ifs[0].children)
+	}
+	headers := map[string]string{}
+	for _, header := range setHeaders {
+		headers[header.args[0]] = strings.Join(header.args[1:], " ")
+	}
+	want := maps.Clone(wantHeaders)
+	want["Authorization"] = `""`
+	if diff := cmp.Diff(want, headers); diff != "" {
+		t.Errorf("location %s: proxy_set_header (-want +got):\n%s", args(location), diff)
+	}
+}
+
+func TestNginxUnsupported(t *testing.T) {
+	t.Parallel()
+	limit := int64(1)
+	tests := []struct {
+		set  routeSet
+		want string
+	}{
+		{set: routeSet{routes: 1}},
+		{set: routeSet{routes: 1, rateLimit: &limit}},
+		{set: routeSet{routes: 1, auth: &routeAuth{apiKey: "k"}}},
+		{set: routeSet{routes: 1, auth: &routeAuth{issuerURL: "http://127.0.0.1:9"}}, want: "NGINX Plus"},
+		{set: routeSet{routes: 1, auth: &routeAuth{issuerURL: "http://127.0.0.1:9"}, rateLimit: &limit}, want: "NGINX Plus"},
+	}
+	for _, test := range tests {
+		got := nginxUnsupported(test.set)
+		if (test.want == "") != (got == "") || !strings.Contains(got, test.want) {
+			t.Errorf("nginxUnsupported(%+v) = %q, want %q", test.set, got, test.want)
+		}
 	}
 }
 

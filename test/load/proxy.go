@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,6 +24,7 @@ type proxySettings struct {
 type target struct {
 	key        runKey
 	url, host  string
+	headers    []header
 	proxy      *harness.Process // nil for direct
 	backendPID int
 }
@@ -51,14 +53,21 @@ func runProxyMode(ctx context.Context, procs *harness.Processes, workDir string,
 	if err != nil {
 		return err
 	}
-	scenarios, skipped := planScenarios(root, settings.routes)
+	// The issuer of the JWT scenarios is up before the first Turnpike starts.
+	creds, issuer, err := newRunCredentials()
+	if err != nil {
+		return err
+	}
+	defer issuer.close()
+	scenarios, skipped := planScenarios(root, settings.routes, creds)
 	s := &setup{procs: procs, workDir: workDir, turnpike: turnpike, nginx: nginx, layout: layout, log: stderr}
 	env, err := startProxyEnvironment(ctx, s, scenarios, skipped)
 	if err != nil {
 		return err
 	}
 
-	printProxyHeader(stdout, settings, layout, nginx)
+	withAuth := slices.ContainsFunc(env.targets, func(t *scenarioTargets) bool { return t.scenario.credential.isSet() })
+	printProxyHeader(stdout, settings, layout, nginx, withAuth)
 	all := results{}
 	var failures []string
 	run := func(round int, t target) error {
@@ -70,15 +79,15 @@ func runProxyMode(ctx context.Context, procs *harness.Processes, workDir string,
 			failures = append(failures, fmt.Sprintf("round %d, %s %s: %s", round+1, t.key.scenario, t.key.proxy, failure))
 		}
 		all[t.key] = append(all[t.key], m)
-		fmt.Fprintf(stdout, "round %d/%d  %-28s %-8s %8.0f req/s  p50 %7s  p99 %7s  proxy busy %3.0f%%\n",
+		fmt.Fprintf(stdout, "round %d/%d  %-30s %-8s %8.0f req/s  p50 %7s  p99 %7s  proxy busy %3.0f%%\n",
 			round+1, settings.rounds, t.key.scenario, t.key.proxy, m.wrk.requestsPerSecond,
 			formatMicros(m.wrk.p50), formatMicros(m.wrk.p99), m.proxyBusy()*100)
 		return nil
 	}
 	direct := target{key: directKey, url: "http://" + env.backendAddress + "/", backendPID: env.backend.PID()}
-	var names []string
+	var reported []reportScenario
 	for _, t := range env.targets {
-		names = append(names, t.scenario.name)
+		reported = append(reported, reportScenario{name: t.scenario.name, nginxMissing: t.nginxMissing})
 	}
 	for round := range settings.rounds {
 		if err := run(round, direct); err != nil {
@@ -88,10 +97,14 @@ func runProxyMode(ctx context.Context, procs *harness.Processes, workDir string,
 			// A B on even rounds, B A on odd ones: drift in the machine's load
 			// then favours neither proxy.
 			pair := []target{
-				{key: runKey{t.scenario.name, proxyTurnpike}, url: "http://" + t.turnpike.address + t.path, host: t.host, proxy: t.turnpike.process, backendPID: env.backend.PID()},
-				{key: runKey{t.scenario.name, proxyNginx}, url: "http://" + t.nginx.address + t.path, host: t.host, proxy: t.nginx.process, backendPID: env.backend.PID()},
+				{key: runKey{t.scenario.name, proxyTurnpike}, url: "http://" + t.turnpike.address + t.path, host: t.host, headers: t.headers(),
+					proxy: t.turnpike.process, backendPID: env.backend.PID()},
 			}
-			if round%2 == 1 {
+			if t.nginxMissing == "" {
+				pair = append(pair, target{key: runKey{t.scenario.name, proxyNginx}, url: "http://" + t.nginx.address + t.path, host: t.host, headers: t.headers(),
+					proxy: t.nginx.process, backendPID: env.backend.PID()})
+			}
+			if round%2 == 1 && len(pair) == 2 {
 				pair[0], pair[1] = pair[1], pair[0]
 			}
 			for _, p := range pair {
@@ -105,12 +118,14 @@ func runProxyMode(ctx context.Context, procs *harness.Processes, workDir string,
 	fmt.Fprintf(stdout, "\nmedians of %d rounds; added p50/p99 = the proxy's figure minus the direct one of the same round\n", settings.rounds)
 	fmt.Fprintln(stdout, "(median of the per-round differences); cpu = CPU seconds (user+system, /proc/PID/stat) per 1,000 requests;")
 	fmt.Fprintln(stdout, "proxy core busy = the proxy's CPU time over the run's wall time (100% = its core was saturated)")
-	rows, comparisons := summarize(names, all)
+	rows, comparisons := summarize(reported, all)
 	printProxyTable(stdout, rows, comparisons)
 	fmt.Fprintln(stdout)
+	printNginxMissing(stdout, reported)
 	if len(comparisons) > 0 {
 		printPlainProxyTarget(stdout, comparisons[0])
 	}
+	printJWTTarget(stdout, comparisons)
 	sortSkipped(env.skipped)
 	printSkipped(stdout, env.skipped)
 	for _, t := range env.targets {
@@ -129,7 +144,7 @@ func runProxyMode(ctx context.Context, procs *harness.Processes, workDir string,
 // and the backend around the measured run. failure describes non-2xx answers or
 // socket errors, in the warm-up or the run.
 func measure(ctx context.Context, procs *harness.Processes, cpu string, t target, settings proxySettings) (m *measurement, failure string, err error) {
-	run := wrkRun{cpu: cpu, connections: settings.connections, timeout: 5 * time.Second, host: t.host, url: t.url}
+	run := wrkRun{cpu: cpu, connections: settings.connections, timeout: 5 * time.Second, host: t.host, headers: t.headers, url: t.url}
 	var failures []string
 	if settings.warmup > 0 {
 		run.duration = settings.warmup
@@ -170,7 +185,7 @@ func measure(ctx context.Context, procs *harness.Processes, cpu string, t target
 
 // printProxyHeader says what runs where, so that a figure is never read without
 // its context.
-func printProxyHeader(w io.Writer, settings proxySettings, layout cpuLayout, nginx string) {
+func printProxyHeader(w io.Writer, settings proxySettings, layout cpuLayout, nginx string, withAuth bool) {
 	fmt.Fprintln(w, "turnpike load: Turnpike (standalone) vs nginx as reverse proxies to the same fasthttp backend, 127.0.0.1 only")
 	fmt.Fprintf(w, "machine: %s\n", machineDetails())
 	fmt.Fprintf(w, "cpu layout: %s (taskset; Go sizes GOMAXPROCS to the pinned CPU)\n", layout.note)
@@ -178,7 +193,17 @@ func printProxyHeader(w io.Writer, settings proxySettings, layout cpuLayout, ngi
 	fmt.Fprintf(w, "load: wrk, 1 thread, %d connections (keep-alive, closed loop), %s warm-up + %s measured per series, rounds: %d\n",
 		settings.connections, settings.warmup, settings.duration, settings.rounds)
 	fmt.Fprintln(w, "      each round: direct, then per scenario turnpike/nginx (nginx/turnpike on odd rounds)")
+	if withAuth {
+		printAuthHeader(w)
+	}
 	fmt.Fprintln(w)
+}
+
+// printAuthHeader says what the AuthPolicy scenarios send.
+func printAuthHeader(w io.Writer) {
+	fmt.Fprintln(w, "auth: one client, the same credential on every request: an API key from a labelled Secret (APIKEY scheme), or an RS256")
+	fmt.Fprintln(w, "      token of the run's loopback issuer (key generated for the run, found by OpenID discovery), so the AuthPolicy rows")
+	fmt.Fprintln(w, "      show the steady per-request cost for a returning client; rate limits are never hit")
 }
 
 // printSkipped lists the scenarios of the issue this run did not measure.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,6 +134,7 @@ type wrkRun struct {
 	duration    time.Duration
 	timeout     time.Duration
 	host        string // the Host header; empty sends the URL's
+	headers     []header
 	url         string
 }
 
@@ -144,6 +146,9 @@ func (r wrkRun) args() []string {
 		"--timeout", strconv.Itoa(int(r.timeout/time.Second)) + "s", "--latency"}
 	if r.host != "" {
 		args = append(args, "--header", "Host: "+r.host)
+	}
+	for _, h := range r.headers {
+		args = append(args, "--header", h.String())
 	}
 	args = append(args, r.url)
 	if r.cpu != "" {
@@ -173,7 +178,21 @@ func (r wrkRun) run(ctx context.Context, procs *harness.Processes) (wrkResult, e
 	}
 	procs.Stop(child) // forget it; it has exited
 	if child.WaitErr != nil {
-		return wrkResult{}, fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), child.WaitErr, child.Output.String())
+		return wrkResult{}, fmt.Errorf("%s: %w\n%s", strings.Join(r.redacted(args), " "), child.WaitErr, child.Output.String())
 	}
 	return parseWrkOutput(child.Output.String())
+}
+
+// redacted is args with the values of the run's headers (credentials) left out,
+// for messages.
+func (r wrkRun) redacted(args []string) []string {
+	out := slices.Clone(args)
+	for i, arg := range out {
+		for _, h := range r.headers {
+			if arg == h.String() {
+				out[i] = h.name + ": (redacted)"
+			}
+		}
+	}
+	return out
 }

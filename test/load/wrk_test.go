@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -131,6 +132,13 @@ func TestWrkRunArgs(t *testing.T) {
 				"--timeout", "5s", "--latency", "--header", "Host: app-9.example.com", "http://127.0.0.1:1/api/9/items"},
 		},
 		{
+			name: "with a credential",
+			run: wrkRun{connections: 4, duration: time.Second, timeout: 2 * time.Second, host: "app-0.example.com",
+				headers: []header{apiKeyHeader("k-1")}, url: "http://127.0.0.1:1/"},
+			want: []string{"wrk", "--threads", "1", "--connections", "4", "--duration", "1s", "--timeout", "2s", "--latency",
+				"--header", "Host: app-0.example.com", "--header", "Authorization: APIKEY k-1", "http://127.0.0.1:1/"},
+		},
+		{
 			name: "unpinned, the URL's host",
 			run:  wrkRun{connections: 4, duration: time.Second, timeout: 2 * time.Second, url: "http://127.0.0.1:1/"},
 			want: []string{"wrk", "--threads", "1", "--connections", "4", "--duration", "1s", "--timeout", "2s", "--latency", "http://127.0.0.1:1/"},
@@ -140,5 +148,18 @@ func TestWrkRunArgs(t *testing.T) {
 		if diff := cmp.Diff(test.want, test.run.args()); diff != "" {
 			t.Errorf("%s: args (-want +got):\n%s", test.name, diff)
 		}
+	}
+}
+
+func TestWrkRunRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	run := wrkRun{connections: 1, duration: time.Second, timeout: time.Second, host: "app-0.example.com",
+		headers: []header{bearerHeader("secret.token.value")}, url: "http://127.0.0.1:1/"}
+	got := strings.Join(run.redacted(run.args()), " ")
+	if strings.Contains(got, "secret.token.value") || !strings.Contains(got, "Authorization: (redacted)") || !strings.Contains(got, "Host: app-0.example.com") {
+		t.Errorf("redacted command line %q, want the credential replaced and the rest kept", got)
+	}
+	if !slices.Contains(run.args(), "Authorization: Bearer secret.token.value") {
+		t.Error("redacted changed the command line itself")
 	}
 }
