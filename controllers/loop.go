@@ -8,6 +8,8 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -53,6 +55,13 @@ type CompileLoop struct {
 	// bindRetry is the wait before compiling again after a socket failed to
 	// bind; zero while every socket is bound.
 	bindRetry time.Duration
+	// lastValidAuth is, per AuthPolicy, the last object a report said was
+	// Accepted: the compiler enforces it in place of a version that is Invalid,
+	// so that a bad edit never opens a route it protected. Objects from the
+	// cache are never modified (an update replaces them), so a shallow copy
+	// shares their spec safely; it is a copy only so that it does not keep the
+	// whole list it came from alive.
+	lastValidAuth map[types.NamespacedName]*tpv1a1.AuthPolicy
 }
 
 // Bounds of the retry after a socket failed to bind (a port still held by a
@@ -71,7 +80,7 @@ func NewCompileLoop(opts LoopOptions) *CompileLoop {
 	if opts.MaxDelay <= 0 {
 		opts.MaxDelay = 200 * time.Millisecond
 	}
-	return &CompileLoop{opts: opts, trigger: make(chan struct{}, 1)}
+	return &CompileLoop{opts: opts, trigger: make(chan struct{}, 1), lastValidAuth: map[types.NamespacedName]*tpv1a1.AuthPolicy{}}
 }
 
 // Trigger asks for a compile soon. It never blocks.
@@ -151,7 +160,9 @@ func (l *CompileLoop) compileOnce(ctx context.Context) error {
 	}
 	in.ControllerName = l.opts.ControllerName
 	in.Binder = l.opts.Binder
+	in.LastValidAuthPolicies = l.lastValidAuth
 	snap, report := compiler.Compile(in)
+	l.rememberValidAuthPolicies(in.AuthPolicies, &report)
 	l.generation++
 	snap.Generation = l.generation
 	result := l.opts.Publisher.Publish(snap)
@@ -173,6 +184,35 @@ func (l *CompileLoop) compileOnce(ctx context.Context) error {
 		l.opts.Status.Update(&report)
 	}
 	return nil
+}
+
+// rememberValidAuthPolicies keeps, per AuthPolicy, the object the report says is
+// Accepted, and forgets the policies that are gone or were deleted and created
+// again (another UID): a new object must earn its own valid version.
+func (l *CompileLoop) rememberValidAuthPolicies(policies []*tpv1a1.AuthPolicy, report *compiler.Report) {
+	present := make(map[types.NamespacedName]bool, len(policies))
+	for _, policy := range policies {
+		if policy == nil {
+			continue
+		}
+		key := types.NamespacedName{Namespace: policy.Namespace, Name: policy.Name}
+		present[key] = true
+		last := l.lastValidAuth[key]
+		switch result := report.AuthPolicies[key]; {
+		case result != nil && meta.IsStatusConditionTrue(result.Conditions, string(gwapiv1.PolicyConditionAccepted)):
+			if last == nil || last.UID != policy.UID || last.ResourceVersion != policy.ResourceVersion || policy.ResourceVersion == "" {
+				kept := *policy
+				l.lastValidAuth[key] = &kept
+			}
+		case last != nil && last.UID != policy.UID:
+			delete(l.lastValidAuth, key)
+		}
+	}
+	for key := range l.lastValidAuth {
+		if !present[key] {
+			delete(l.lastValidAuth, key)
+		}
+	}
 }
 
 // CacheSource lists every kind from a controller-runtime cache-backed reader. The

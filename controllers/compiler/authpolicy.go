@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/google/cel-go/cel"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	tpv1a1 "github.com/turnpike-gateway/turnpike/api/v1alpha1"
@@ -28,6 +29,13 @@ type authPolicyState struct {
 	// sorted.
 	rules map[string]*authRule
 	names []string
+
+	// An Invalid policy stands in for itself (authpolicy_invalid.go): lastValid is
+	// its last valid version when that is what rules, target and strategy above
+	// come from; failClosed is set when no valid version is known and its one rule
+	// refuses every request.
+	lastValid  *tpv1a1.AuthPolicy
+	failClosed bool
 }
 
 // authRule is one mergeable rule of an AuthPolicy: exactly one field is set.
@@ -38,6 +46,8 @@ type authRule struct {
 	unauthorized    *snapshot.DenialResponse
 	successHeader   *snapshot.SuccessHeader
 	identityExtra   *snapshot.NamedValue
+	// invalid is the one rule of a policy that fails closed.
+	invalid bool
 }
 
 // authCompiler compiles the rules of one AuthPolicy.
@@ -59,7 +69,9 @@ func (a *authCompiler) warn(format string, args ...any) {
 
 // compileAuthPolicies validates every policy, compiles its rules and resolves its
 // target, like compileRateLimitPolicies. A policy with a problem is rejected in its
-// own status and takes no part in the effective rules, so it changes nothing else.
+// own status; what it enforces then is decided by standInForInvalid
+// (authpolicy_invalid.go): its last valid version, or a rule that refuses every
+// request, so that a bad edit never opens a route it protected.
 //
 // A Secret a policy names and cannot find (oauth2Introspection's credentialsRef)
 // makes the policy Invalid, naming the Secret. Kuadrant's MissingDependency reason
@@ -70,33 +82,18 @@ func (c *compiler) compileAuthPolicies(in Input) {
 	if len(in.AuthPolicies) == 0 {
 		return
 	}
-	targets := newPolicyTargetIndex(in)
-	secrets := newAuthSecrets(in.Secrets)
-	env, envErr := expressionEnv()
-	compiled := map[string]*snapshot.Expression{} // by source: look each up once
+	shared := &authPolicyInputs{
+		targets:  newPolicyTargetIndex(in),
+		secrets:  newAuthSecrets(in.Secrets),
+		compiled: map[string]*snapshot.Expression{},
+	}
+	shared.env, shared.envErr = expressionEnv()
 	for _, obj := range in.AuthPolicies {
 		if obj == nil {
 			continue
 		}
-		p := &authPolicyState{policyState: newPolicyState(policyKindAuth, obj), obj: obj}
-		p.ruleNoun = "rule"
+		p, problems := c.compileAuthPolicy(shared, obj)
 		c.authPolicies = append(c.authPolicies, p)
-		p.target = c.resolvePolicyTarget(targets, obj.Namespace, obj.Spec.TargetRef)
-		var problems []string
-		if p.target.invalid != "" {
-			problems = append(problems, p.target.invalid)
-		}
-		if envErr != nil {
-			problems = append(problems, fmt.Sprintf("the expression environment cannot be built: %v", envErr))
-		} else {
-			a := &authCompiler{
-				expressionCompiler: expressionCompiler{env: env, cache: compiled},
-				policy:             p,
-				secrets:            secrets,
-			}
-			a.compileSpec()
-			problems = append(problems, a.problems...)
-		}
 		switch {
 		case len(problems) > maxStatusNotes:
 			p.warnings = nil
@@ -106,9 +103,11 @@ func (c *compiler) compileAuthPolicies(in Input) {
 			}
 			p.reject(gwapiv1.PolicyReasonInvalid, fmt.Sprintf("%s is invalid: %s; %s",
 				policyKindAuth, strings.Join(problems[:maxStatusNotes], "; "), more))
+			c.standInForInvalid(shared, p, in.LastValidAuthPolicies[p.key])
 		case len(problems) > 0:
 			p.warnings = nil
 			p.reject(gwapiv1.PolicyReasonInvalid, policyKindAuth+" is invalid: "+strings.Join(problems, "; "))
+			c.standInForInvalid(shared, p, in.LastValidAuthPolicies[p.key])
 		case p.target.notFound != "":
 			p.reject(gwapiv1.PolicyReasonTargetNotFound, p.target.notFound)
 		}
@@ -116,6 +115,38 @@ func (c *compiler) compileAuthPolicies(in Input) {
 	slices.SortFunc(c.authPolicies, func(a, b *authPolicyState) int {
 		return byAgeThenName(a.created, b.created, a.key, b.key)
 	})
+}
+
+// authPolicyInputs is what compiling any AuthPolicy of one Compile call reads.
+type authPolicyInputs struct {
+	targets *policyTargetIndex
+	secrets *authSecrets
+	env     *cel.Env
+	envErr  error
+	// compiled holds the expressions by source: each is compiled once.
+	compiled map[string]*snapshot.Expression
+}
+
+// compileAuthPolicy compiles one version of a policy: its target and its rules.
+// It returns the problems that make it Invalid; the caller rejects it.
+func (c *compiler) compileAuthPolicy(shared *authPolicyInputs, obj *tpv1a1.AuthPolicy) (*authPolicyState, []string) {
+	p := &authPolicyState{policyState: newPolicyState(policyKindAuth, obj), obj: obj}
+	p.ruleNoun = "rule"
+	p.target = c.resolvePolicyTarget(shared.targets, obj.Namespace, obj.Spec.TargetRef)
+	var problems []string
+	if p.target.invalid != "" {
+		problems = append(problems, p.target.invalid)
+	}
+	if shared.envErr != nil {
+		return p, append(problems, fmt.Sprintf("the expression environment cannot be built: %v", shared.envErr))
+	}
+	a := &authCompiler{
+		expressionCompiler: expressionCompiler{env: shared.env, cache: shared.compiled},
+		policy:             p,
+		secrets:            shared.secrets,
+	}
+	a.compileSpec()
+	return p, append(problems, a.problems...)
 }
 
 // compileSpec picks the one form the spec uses (the CRD makes them exclusive;

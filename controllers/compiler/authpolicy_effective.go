@@ -53,6 +53,9 @@ func (c *compiler) applyAuthPolicies() {
 			auth = buildAuth(owners)
 			shared[key] = auth
 		}
+		if auth.Invalid != "" {
+			noteFailingClosed(owners, l)
+		}
 		c.requestClientCertificate(l, owners, auth)
 		return m.withAuth(auth)
 	})
@@ -67,8 +70,13 @@ func ownersKey(owners map[string]*authPolicyState) string {
 	return b.String()
 }
 
-// buildAuth puts the effective rules in the order the data plane runs them.
+// buildAuth puts the effective rules in the order the data plane runs them. Where
+// a policy that fails closed is in force, the other rules do not matter: the route
+// refuses every request.
 func buildAuth(owners map[string]*authPolicyState) *snapshot.Auth {
+	if owner, ok := owners[invalidRuleName]; ok {
+		return invalidAuth(owner)
+	}
 	auth := &snapshot.Auth{}
 	for _, name := range sortedKeys(owners) {
 		rule := owners[name].rules[name]
@@ -94,6 +102,21 @@ func buildAuth(owners map[string]*authPolicyState) *snapshot.Auth {
 	})
 	slices.SortFunc(auth.IdentityExtras, func(a, b *snapshot.NamedValue) int { return cmp.Compare(a.Name, b.Name) })
 	return auth
+}
+
+// noteFailingClosed tells the valid policies whose rules are in force next to
+// those of a policy that fails closed (merge strategies) that the route refuses
+// every request anyway, so that their Enforced message does not look like the
+// whole truth.
+func noteFailingClosed(owners map[string]*authPolicyState, l *listenerState) {
+	invalid := owners[invalidRuleName]
+	for _, owner := range owners {
+		if owner != invalid {
+			owner.onGateway(l.gateway.key).notes[fmt.Sprintf(
+				"On some routes of listener %q of Gateway %s, it is merged with AuthPolicy %s, which is invalid, so they answer every request with 500 until that is fixed",
+				l.spec.Name, l.gateway.key, invalid.key)] = true
+		}
+	}
 }
 
 // compareAuthRules orders rules by priority, then policy, then name.

@@ -146,31 +146,6 @@ func TestAPIKeyIdentityIsMetadataOnly(t *testing.T) {
 	}
 }
 
-// TestInvalidAuthPolicyChangesNothingElse: adding a broken policy on the same
-// route leaves the snapshot and every other object's status exactly as before.
-func TestInvalidAuthPolicyChangesNothingElse(t *testing.T) {
-	t.Parallel()
-	in := loadInput(t, "testdata/authpolicy-defaults-overrides.in.yaml")
-	wantSnap, wantReport := Compile(in)
-	want := string(renderOutput(t, wantSnap, wantReport))
-
-	broken := findAuthPolicy(t, in, "gw-overrides").DeepCopy()
-	broken.Name = "broken"
-	broken.Spec.Overrides.When = []tpv1a1.WhenPredicate{{Predicate: "request.path.startsWith("}}
-	in.AuthPolicies = append(in.AuthPolicies, broken)
-	snap, report := Compile(in)
-
-	brokenKey := types.NamespacedName{Namespace: "default", Name: "broken"}
-	accepted := findCondition(report.AuthPolicies[brokenKey].Conditions, "Accepted")
-	if accepted == nil || accepted.Reason != "Invalid" || !strings.Contains(accepted.Message, "spec.overrides.when[0].predicate") {
-		t.Fatalf("broken policy Accepted = %+v, want Invalid naming the predicate", accepted)
-	}
-	delete(report.AuthPolicies, brokenKey)
-	if diff := cmp.Diff(want, string(renderOutput(t, snap, report))); diff != "" {
-		t.Errorf("an invalid policy changed what others serve or report (-without +with):\n%s", diff)
-	}
-}
-
 // TestRouteSharesRateLimitsAndAuth: a route with both kinds of policy carries
 // both, and the copy made for one kind does not lose what the other set.
 func TestRouteSharesRateLimitsAndAuth(t *testing.T) {

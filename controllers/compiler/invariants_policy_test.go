@@ -3,6 +3,7 @@ package compiler
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -26,13 +27,16 @@ func (s servedPolicies) add(policy, socket string) {
 }
 
 // checkPolicies checks that policy status and the rules in the snapshot agree: a
-// rule is served only from an accepted, enforced policy, only on sockets the policy
-// reports, and a policy that is not accepted contributes nothing.
+// rule is served only from an enforced policy (accepted, or an Invalid AuthPolicy's
+// last valid version), only on sockets the policy reports; any other policy that
+// is not accepted contributes nothing but, for an Invalid AuthPolicy with no valid
+// version, routes that refuse every request.
 func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 	t.Helper()
 	limitsOn := servedPolicies{}
 	authOn := servedPolicies{}
 	authSockets := map[string]bool{} // sockets with a route that has Auth
+	failingClosed := false           // a route has an Invalid Auth
 	for _, socket := range snap.Listeners {
 		for _, gl := range socket.GatewayListeners {
 			x509Routes := false
@@ -47,6 +51,7 @@ func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 					}
 					if route.Auth != nil {
 						authSockets[socket.Key()] = true
+						failingClosed = failingClosed || route.Auth.Invalid != ""
 						x509Routes = checkAuth(t, route.ID, route.Auth, socket.Key(), authOn) || x509Routes
 					}
 				}
@@ -61,6 +66,12 @@ func checkPolicies(t *testing.T, snap *snapshot.Snapshot, report Report) {
 	}
 	checkPolicyResults(t, "ratelimitpolicy", report.RateLimitPolicies, limitsOn, nil)
 	checkPolicyResults(t, "authpolicy", report.AuthPolicies, authOn, authSockets)
+	if failingClosed && !slices.ContainsFunc(slices.Collect(maps.Values(report.AuthPolicies)), func(r *PolicyResult) bool {
+		c := findCondition(r.Conditions, string(tpv1a1.PolicyConditionEnforced))
+		return c != nil && c.Reason == "Invalid"
+	}) {
+		t.Errorf("a route refuses every request for an invalid AuthPolicy, but no AuthPolicy says so")
+	}
 }
 
 // checkPolicyResults checks the reports of one kind against where its rules are
@@ -79,7 +90,17 @@ func checkPolicyResults(t *testing.T, kind string, results map[types.NamespacedN
 			continue
 		}
 		if accepted.Status != metav1.ConditionTrue && enforced != nil {
-			t.Errorf("%s: not accepted but has an Enforced condition", where)
+			// Only an Invalid AuthPolicy stands in for itself: with its last
+			// valid version, which its Accepted message names, or failing
+			// closed, which is never Enforced.
+			switch {
+			case kind != "authpolicy" || accepted.Reason != "Invalid":
+				t.Errorf("%s: not accepted (%s) but has an Enforced condition", where, accepted.Reason)
+			case enforced.Status == metav1.ConditionTrue && !strings.Contains(accepted.Message, "its last valid version, stays enforced"):
+				t.Errorf("%s: Invalid and Enforced, but Accepted does not say which version is: %q", where, accepted.Message)
+			case strings.Contains(accepted.Message, "No valid version of it is known") && enforced.Status == metav1.ConditionTrue:
+				t.Errorf("%s: fails closed but says Enforced", where)
+			}
 		}
 		var reported []string
 		for _, sockets := range result.Sockets {
@@ -118,8 +139,8 @@ func checkPolicyResults(t *testing.T, kind string, results map[types.NamespacedN
 			t.Errorf("snapshot serves rules of %s %s, which has no report", kind, policy)
 			continue
 		}
-		if c := findCondition(result.Conditions, "Accepted"); c == nil || c.Status != metav1.ConditionTrue {
-			t.Errorf("snapshot serves rules of %s %s, which is not accepted", kind, policy)
+		if c := findCondition(result.Conditions, string(tpv1a1.PolicyConditionEnforced)); c == nil || c.Status != metav1.ConditionTrue {
+			t.Errorf("snapshot serves rules of %s %s, which is not enforced", kind, policy)
 		}
 	}
 }
@@ -157,6 +178,10 @@ func checkExpression(t *testing.T, where string, expr *snapshot.Expression) {
 // route authenticates with x509.
 func checkAuth(t *testing.T, routeID string, auth *snapshot.Auth, socket string, served servedPolicies) bool {
 	t.Helper()
+	if auth.Invalid != "" && (len(auth.Authentication)+len(auth.Authorization)+len(auth.SuccessHeaders)+len(auth.IdentityExtras) > 0 ||
+		auth.Unauthenticated != nil || auth.Unauthorized != nil) {
+		t.Errorf("route %s: Auth is Invalid but carries rules too: %+v", routeID, auth)
+	}
 	x509 := false
 	checkRule := func(kind string, i int, rule, previous *snapshot.AuthRule) {
 		where := fmt.Sprintf("route %s: %s %s/%s", routeID, kind, rule.Policy, rule.Name)

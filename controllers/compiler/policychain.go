@@ -73,7 +73,7 @@ func newPolicyChains[P chainedPolicy](policies []P) *policyChains[P] {
 		byRule:     map[ruleKey][]P{},
 	}
 	for _, p := range policies { // oldest first, which each list keeps
-		if !p.state().accepted() {
+		if !inChains(p) {
 			continue
 		}
 		t := p.state().target
@@ -91,6 +91,22 @@ func newPolicyChains[P chainedPolicy](policies []P) *policyChains[P] {
 		}
 	}
 	return chains
+}
+
+// standIn is implemented by kinds whose rejected policies may still take part in
+// the chains: an Invalid AuthPolicy, through its last valid version or a rule
+// that fails closed (authpolicy_invalid.go).
+type standIn interface {
+	standsIn() bool
+}
+
+// inChains reports whether a policy takes part in the chains of its target.
+func inChains[P chainedPolicy](p P) bool {
+	if p.state().accepted() {
+		return true
+	}
+	s, ok := any(p).(standIn)
+	return ok && s.standsIn()
 }
 
 func (chains *policyChains[P]) empty() bool {

@@ -21,17 +21,39 @@ const maxPolicyAncestors = 16
 // leave the user with none.
 const maxStatusNotes = 8
 
+// enforcement is what a policy has in force, for its Enforced condition.
+type enforcement struct {
+	// subject names what is in force in the messages: the kind ("AuthPolicy"),
+	// or the last valid version of a policy that is now Invalid.
+	subject string
+	// failClosed is set when what is in force is a rule that refuses every
+	// request (an Invalid AuthPolicy with no valid version): that is never
+	// Enforced, and its sockets are not reported.
+	failClosed bool
+}
+
 // result builds a policy's status: Accepted, and while accepted, Enforced, both at
 // the top level (Kuadrant's conditions) and per Gateway (the Gateway API's
 // ancestors). Enforced=True means the policy is in a snapshot; the status writer
 // only writes reports whose snapshot is live, and ApplyPublishResult takes it back
 // where the sockets could not be bound.
 func (p *policyState) result(controllerName gwapiv1.GatewayController) *PolicyResult {
+	var own *enforcement
+	if p.accepted() {
+		own = &enforcement{subject: p.kind}
+	}
+	return p.resultWith(controllerName, own)
+}
+
+// resultWith builds a policy's status with what it has in force, nil for nothing
+// (then there is no Enforced condition). A rejected policy may have something in
+// force: an Invalid AuthPolicy stands in for itself (authpolicy_invalid.go).
+func (p *policyState) resultWith(controllerName gwapiv1.GatewayController, inForce *enforcement) *PolicyResult {
 	res := &PolicyResult{Generation: p.generation}
 	accepted := p.acceptedCondition()
 	res.Conditions = []metav1.Condition{accepted}
-	if p.accepted() {
-		res.Conditions = append(res.Conditions, p.enforcedCondition(p.gatewayKeys()))
+	if inForce != nil {
+		res.Conditions = append(res.Conditions, p.enforcedCondition(inForce, p.gatewayKeys()))
 	}
 	ancestors := p.target.ancestors
 	if len(ancestors) > maxPolicyAncestors {
@@ -39,15 +61,18 @@ func (p *policyState) result(controllerName gwapiv1.GatewayController) *PolicyRe
 	}
 	for _, ref := range ancestors {
 		conditions := []metav1.Condition{accepted}
-		if p.accepted() {
+		if inForce != nil {
 			gw := types.NamespacedName{Namespace: string(*ref.Namespace), Name: string(ref.Name)}
-			conditions = append(conditions, p.enforcedCondition([]types.NamespacedName{gw}))
+			conditions = append(conditions, p.enforcedCondition(inForce, []types.NamespacedName{gw}))
 		}
 		res.Ancestors = append(res.Ancestors, gwapiv1.PolicyAncestorStatus{
 			AncestorRef:    *ref.DeepCopy(),
 			ControllerName: controllerName,
 			Conditions:     conditions,
 		})
+	}
+	if inForce == nil || inForce.failClosed {
+		return res
 	}
 	for gw, record := range p.served {
 		if len(record.sockets) > 0 {
@@ -76,7 +101,7 @@ func (p *policyState) acceptedCondition() metav1.Condition {
 }
 
 // enforcedCondition sums up what the policy did on the given Gateways.
-func (p *policyState) enforcedCondition(gateways []types.NamespacedName) metav1.Condition {
+func (p *policyState) enforcedCondition(inForce *enforcement, gateways []types.NamespacedName) metav1.Condition {
 	enforced := false
 	overriddenBy := map[types.NamespacedName]bool{}
 	overriddenLimits := map[string]bool{}
@@ -97,24 +122,45 @@ func (p *policyState) enforcedCondition(gateways []types.NamespacedName) metav1.
 			notes[note] = true
 		}
 	}
+	if inForce.failClosed {
+		return p.failingClosedCondition(enforced, overriddenBy)
+	}
 	var noted string
 	for _, note := range sortedKeys(notes) {
 		noted += " " + sentence(note)
 	}
+	subject := inForce.subject
 	switch {
 	case enforced && len(overriddenLimits) == 0:
 		return condition(tpv1a1.PolicyConditionEnforced, true, tpv1a1.PolicyReasonEnforced,
-			fmt.Sprintf("%s is enforced.", p.kind)+noted, p.generation)
+			fmt.Sprintf("%s is enforced.", subject)+noted, p.generation)
 	case enforced:
 		return condition(tpv1a1.PolicyConditionEnforced, true, tpv1a1.PolicyReasonEnforced,
 			fmt.Sprintf("%s is partially enforced: on some routes, %s overridden by %s.",
-				p.kind, ruleList(p.ruleNoun, slices.Sorted(maps.Keys(overriddenLimits))), policyList(overriddenBy))+noted, p.generation)
+				subject, ruleList(p.ruleNoun, slices.Sorted(maps.Keys(overriddenLimits))), policyList(overriddenBy))+noted, p.generation)
 	case len(overriddenBy) > 0:
 		return condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonOverridden,
-			fmt.Sprintf("%s is overridden by %s.", p.kind, policyList(overriddenBy)), p.generation)
+			fmt.Sprintf("%s is overridden by %s.", subject, policyList(overriddenBy)), p.generation)
 	default:
 		return condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonUnknown,
-			fmt.Sprintf("%s applies to no route that is served: %s.", p.kind, p.target.describeUnserved()), p.generation)
+			fmt.Sprintf("%s applies to no route that is served: %s.", subject, p.target.describeUnserved()), p.generation)
+	}
+}
+
+// failingClosedCondition is the Enforced condition of a policy whose only rule
+// refuses every request: never True, since none of what the user wrote is in
+// force, but it says whether routes answer 500 because of it.
+func (p *policyState) failingClosedCondition(inForce bool, overriddenBy map[types.NamespacedName]bool) metav1.Condition {
+	switch {
+	case inForce:
+		return condition(tpv1a1.PolicyConditionEnforced, false, gwapiv1.PolicyReasonInvalid,
+			fmt.Sprintf("%s is not enforced because it is invalid; the routes where it applies answer every request with 500 until it is fixed.", p.kind), p.generation)
+	case len(overriddenBy) > 0:
+		return condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonOverridden,
+			fmt.Sprintf("%s is not enforced because it is invalid, and it is overridden by %s on every route it applies to.", p.kind, policyList(overriddenBy)), p.generation)
+	default:
+		return condition(tpv1a1.PolicyConditionEnforced, false, tpv1a1.PolicyReasonUnknown,
+			fmt.Sprintf("%s is not enforced because it is invalid, and it applies to no route that is served: %s.", p.kind, p.target.describeUnserved()), p.generation)
 	}
 }
 

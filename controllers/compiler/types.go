@@ -39,6 +39,15 @@ type Input struct {
 	// Secrets they select (API keys, CA certificates, client credentials) are read
 	// from Secrets.
 	AuthPolicies []*tpv1a1.AuthPolicy
+	// LastValidAuthPolicies holds, by key, the last version of each AuthPolicy that
+	// was Accepted, as the caller remembers it (the compile loop keeps the object of
+	// the last report that said Accepted=True). When a policy is Invalid and its
+	// last valid version has the same UID, that version is enforced in its place;
+	// with none, the policy fails closed: the routes where it applies refuse every
+	// request. Nil is a process that remembers nothing (a first compile, --check).
+	// It is not configuration, so it is left out of Input's JSON (standalone
+	// mode's tests and debugging dump Inputs).
+	LastValidAuthPolicies map[types.NamespacedName]*tpv1a1.AuthPolicy `json:"-"`
 }
 
 // Report is the status the compiled objects should have. Conditions carry

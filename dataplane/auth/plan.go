@@ -99,6 +99,13 @@ func (r *Runtime) Plan(a *snapshot.Auth) *Plan {
 	if a == nil {
 		return p
 	}
+	if a.Invalid != "" {
+		// The compiler had no valid version of the policy to give: nothing to
+		// build, and nothing may pass.
+		p.err = errors.New(a.Invalid)
+		r.log.Error(p.err, "An AuthPolicy is invalid; its routes refuse every request until it is fixed")
+		return p
+	}
 	if err := p.build(a); err != nil {
 		p.err = err
 		r.log.Error(err, "An AuthPolicy cannot be enforced as written; its routes refuse every request until it is fixed")

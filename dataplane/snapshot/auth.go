@@ -36,6 +36,11 @@ type Auth struct {
 	// authorization and rate limits read it (Kuadrant's
 	// response.success.filters.identity.json.properties).
 	IdentityExtras []*NamedValue `json:"identityExtras,omitempty"`
+	// Invalid, when set, says that the route's AuthPolicy could not be compiled
+	// and no valid version of it is known: the data plane refuses every request
+	// with 500 route-unavailable, so that a broken policy never opens the route
+	// it protects. The other fields are then empty.
+	Invalid string `json:"invalid,omitempty"`
 }
 
 // AuthRule is what every authentication and authorization rule shares.

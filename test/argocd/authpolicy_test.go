@@ -18,7 +18,8 @@ var authPolicyCases = []healthCase{
 		name:   "authpolicy-invalid",
 		object: "AuthPolicy/bad-issuer",
 		want: health{Status: "Degraded",
-			Message: `AuthPolicy is invalid: spec.rules.authentication["jwt"].jwt.issuerUrl: "not a url" is not an absolute http or https URL.`},
+			Message: `AuthPolicy is invalid: spec.rules.authentication["jwt"].jwt.issuerUrl: "not a url" is not an absolute http or https URL.` +
+				` No valid version of it is known, so the routes where it is in force answer every request with 500 until it is fixed.`},
 	},
 	{
 		name:   "authpolicy-target-not-found",

@@ -296,38 +296,181 @@ func TestAuthPolicyEnforcedOnRoute(t *testing.T) {
 		return nil
 	})
 
-	// An invalid policy on the same route is rejected with its message and leaves
-	// the route's auth as it was.
+	// An invalid policy on the same route, more specific than keys (newer, and
+	// named after it should they share a creation second), is rejected with its
+	// message and, with no valid version of it known, fails the route closed
+	// rather than leaving it to the policy it would have replaced. Deleting it
+	// gives the route back its auth as it was.
 	before, err := authServed(port, ns, "web")
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := apiKeyPolicy(ns, "broken", "HTTPRoute", "web")
+	broken := apiKeyPolicy(ns, "unsupported", "HTTPRoute", "web")
 	broken.Spec.Rules.Callbacks = map[string]tpv1a1.UnsupportedRule{
 		"audit": {RawExtension: runtime.RawExtension{Raw: []byte(`{"http":{"url":"https://audit.example.com"}}`)}},
 	}
 	create(t, broken)
-	eventually(t, "the broken policy is Invalid, naming what is not supported", func() error {
-		if err := authPolicyStatusIs(ns, "broken", "Invalid", "", "gw"); err != nil {
+	eventually(t, "the broken policy is Invalid, naming what is not supported, and fails closed", func() error {
+		if err := authPolicyStatusIs(ns, "unsupported", "Invalid", "Invalid", "gw"); err != nil {
 			return err
 		}
-		policy, err := getAuthPolicy(ns, "broken")
+		policy, err := getAuthPolicy(ns, "unsupported")
 		if err != nil {
 			return err
 		}
-		if want := `AuthPolicy is invalid: spec.rules.callbacks: callbacks ("audit") are not supported by Turnpike; remove them.`; policy.Status.Conditions[0].Message != want {
+		if want := `AuthPolicy is invalid: spec.rules.callbacks: callbacks ("audit") are not supported by Turnpike; remove them.` +
+			` No valid version of it is known, so the routes where it is in force answer every request with 500 until it is fixed.`; policy.Status.Conditions[0].Message != want {
 			return fmt.Errorf("message %q, want %q", policy.Status.Conditions[0].Message, want)
 		}
 		return nil
 	})
-	if err := authPolicyStatusIs(ns, "keys", "Accepted", "Enforced", "gw"); err != nil {
-		t.Errorf("the valid policy after the broken one: %v", err)
+	if err := authPolicyStatusIs(ns, "keys", "Accepted", "Overridden", "gw"); err != nil {
+		t.Errorf("the valid policy under the broken one: %v", err)
 	}
-	after, err := authServed(port, ns, "web")
+	if auth, err := authServed(port, ns, "web"); err != nil || auth == nil || auth.Invalid == "" {
+		t.Errorf("route web has auth %+v (%v); want it to fail closed", auth, err)
+	}
+	if err := k8s.Delete(context.Background(), broken); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the route has its auth back once the broken policy is deleted", func() error {
+		after, err := authServed(port, ns, "web")
+		if err != nil {
+			return err
+		}
+		if diff := cmp.Diff(before, after, cmp.Comparer(func(a, b *snapshot.Expression) bool { return a.Source == b.Source })); diff != "" {
+			return fmt.Errorf("the route's auth differs (-before +after):\n%s", diff)
+		}
+		return authPolicyStatusIs(ns, "keys", "Accepted", "Enforced", "gw")
+	})
+}
+
+// updateAuthPolicy applies mutate to the stored policy, retrying on conflicts.
+func updateAuthPolicy(t *testing.T, ns, name string, mutate func(*tpv1a1.AuthPolicy)) {
+	t.Helper()
+	eventually(t, "updating AuthPolicy "+name, func() error {
+		policy, err := getAuthPolicy(ns, name)
+		if err != nil {
+			return err
+		}
+		mutate(policy)
+		return k8s.Update(context.Background(), policy)
+	})
+}
+
+// conditionMessage is the message of a policy's top-level condition.
+func conditionMessage(ns, name, conditionType string) (string, error) {
+	policy, err := getAuthPolicy(ns, name)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range policy.Status.Conditions {
+		if c.Type == conditionType {
+			return c.Message, nil
+		}
+	}
+	return "", fmt.Errorf("AuthPolicy %s/%s has no %s condition", ns, name, conditionType)
+}
+
+// TestAuthPolicyBadEditNeverOpensTheRoute: an update that breaks a policy leaves
+// its last valid version enforced, and status says so; a policy deleted and
+// created again already broken, which has no valid version, fails closed; fixing
+// it restores its rules.
+func TestAuthPolicyBadEditNeverOpensTheRoute(t *testing.T) {
+	t.Parallel()
+	ensureClass(t)
+	ns := newNamespace(t, nil)
+	port := freshPort()
+	create(t, gateway(ns, "gw", port, gwapiv1.NamespacesFromSame))
+	create(t, httpRoute(ns, "web", ns, "gw", nil, "/"))
+	create(t, apiKeySecret(ns, "alice", "web", "key-alice"))
+	create(t, apiKeyPolicy(ns, "keys", "HTTPRoute", "web"))
+	acceptsAlice := func() error {
+		auth, err := authServed(port, ns, "web")
+		if err != nil {
+			return err
+		}
+		if holder, err := acceptsKey(auth, "key-alice"); err != nil || holder != ns+"/alice" {
+			return fmt.Errorf("key-alice identifies %q (%v), want %s/alice", holder, err, ns)
+		}
+		return nil
+	}
+	eventually(t, "the policy is Accepted and Enforced", func() error {
+		if err := authPolicyStatusIs(ns, "keys", "Accepted", "Enforced", "gw"); err != nil {
+			return err
+		}
+		return acceptsAlice()
+	})
+	valid, err := getAuthPolicy(ns, "keys")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(before, after, cmp.Comparer(func(a, b *snapshot.Expression) bool { return a.Source == b.Source })); diff != "" {
-		t.Errorf("the broken policy changed the route's auth (-before +after):\n%s", diff)
+
+	typo := []tpv1a1.WhenPredicate{{Predicate: "request.path.startsWith("}}
+	updateAuthPolicy(t, ns, "keys", func(p *tpv1a1.AuthPolicy) { p.Spec.When = typo })
+	eventually(t, "the broken generation is Invalid and the last valid one stays enforced", func() error {
+		if err := authPolicyStatusIs(ns, "keys", "Invalid", "Enforced", "gw"); err != nil {
+			return err
+		}
+		accepted, err := conditionMessage(ns, "keys", "Accepted")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf(" Generation %d, its last valid version, stays enforced until this is fixed.", valid.Generation); !strings.HasSuffix(accepted, want) ||
+			!strings.Contains(accepted, "spec.when[0].predicate") {
+			return fmt.Errorf("Accepted message %q should name the problem and end with %q", accepted, want)
+		}
+		enforced, err := conditionMessage(ns, "keys", "Enforced")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf("The last valid version of the AuthPolicy (generation %d) is enforced.", valid.Generation); enforced != want {
+			return fmt.Errorf("Enforced message %q, want %q", enforced, want)
+		}
+		return nil
+	})
+	// The status is written after the snapshot of the same compile is live.
+	if err := acceptsAlice(); err != nil {
+		t.Errorf("after the bad edit, the route must keep the old rules: %v", err)
 	}
+
+	// Deleted, then created again already broken: another object, with no valid
+	// version of its own.
+	if err := k8s.Delete(context.Background(), valid); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the route is served without auth once the policy is gone", func() error {
+		auth, err := authServed(port, ns, "web")
+		if err != nil {
+			return err
+		}
+		if auth != nil {
+			return fmt.Errorf("route web still has auth %+v", auth)
+		}
+		return nil
+	})
+	recreated := apiKeyPolicy(ns, "keys", "HTTPRoute", "web")
+	recreated.Spec.When = typo
+	create(t, recreated)
+	eventually(t, "the recreated, broken policy fails the route closed", func() error {
+		if err := authPolicyStatusIs(ns, "keys", "Invalid", "Invalid", "gw"); err != nil {
+			return err
+		}
+		auth, err := authServed(port, ns, "web")
+		if err != nil {
+			return err
+		}
+		if want := fmt.Sprintf("AuthPolicy %s/keys is invalid and no valid version of it is known; its status says what to fix.", ns); auth == nil || auth.Invalid != want {
+			return fmt.Errorf("route web has auth %+v, want Invalid %q", auth, want)
+		}
+		return nil
+	})
+
+	updateAuthPolicy(t, ns, "keys", func(p *tpv1a1.AuthPolicy) { p.Spec.When = nil })
+	eventually(t, "the fixed policy is enforced", func() error {
+		if err := authPolicyStatusIs(ns, "keys", "Accepted", "Enforced", "gw"); err != nil {
+			return err
+		}
+		return acceptsAlice()
+	})
 }
