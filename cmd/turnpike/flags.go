@@ -3,7 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -20,6 +23,8 @@ type commonFlags struct {
 	// Parsed into dataplane by validate.
 	rateLimitHeaders   bool
 	rateLimitRedisMode string
+	// accessLog is --access-log, opened into dataplane.AccessLog by openAccessLog.
+	accessLog string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet, defaultAdmin string) {
@@ -46,6 +51,11 @@ func (c *commonFlags) register(fs *flag.FlagSet, defaultAdmin string) {
 		"most counters one limit keeps in process memory; past it the least recently used is forgotten")
 	fs.BoolVar(&c.rateLimitHeaders, "rate-limit-headers", true,
 		"add RateLimit-Policy and RateLimit to admitted responses (refused ones always carry them)")
+
+	fs.StringVar(&c.accessLog, "access-log", "stdout",
+		"where to write the JSON access log, one line per request: stdout (the process log goes to stderr), stderr, a file path (appended to), or off")
+	fs.Float64Var(&c.dataplane.AccessLog.SampleRate, "access-log-sample-rate", 1,
+		"share of requests written to the access log, from 0 to 1")
 }
 
 func (c *commonFlags) publishList() []string {
@@ -77,7 +87,45 @@ func (c *commonFlags) validate() error {
 	if c.dataplane.MaxRequestBodyBytes <= 0 || c.dataplane.MaxConnections <= 0 {
 		return fmt.Errorf("--max-request-body-bytes and --max-connections must be positive")
 	}
+	if err := c.validateAccessLog(); err != nil {
+		return err
+	}
 	return c.validateRateLimit()
+}
+
+func (c *commonFlags) validateAccessLog() error {
+	if c.accessLog == "" {
+		return fmt.Errorf("--access-log must be off, stdout, stderr or a file path, not empty")
+	}
+	if rate := c.dataplane.AccessLog.SampleRate; math.IsNaN(rate) || rate < 0 || rate > 1 {
+		return fmt.Errorf("--access-log-sample-rate must be between 0 and 1, not %v", rate)
+	}
+	return nil
+}
+
+// openAccessLog opens the --access-log destination as the data plane's access
+// log. The function it returns closes a file once the data plane has stopped
+// (the data plane flushes the log as it stops). A sample rate of 0 is the same
+// as off.
+func (c *commonFlags) openAccessLog() (closeLog func(), err error) {
+	var w io.Writer
+	closeLog = func() {}
+	switch {
+	case c.accessLog == "off" || c.dataplane.AccessLog.SampleRate == 0:
+		return closeLog, nil
+	case c.accessLog == "stdout":
+		w = os.Stdout
+	case c.accessLog == "stderr":
+		w = os.Stderr
+	default:
+		f, err := os.OpenFile(c.accessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("--access-log: %w", err)
+		}
+		w, closeLog = f, func() { _ = f.Close() }
+	}
+	c.dataplane.AccessLog.Writer = w
+	return closeLog, nil
 }
 
 // validateRateLimit checks the rate-limit flags and completes the data plane's

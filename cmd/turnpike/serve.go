@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"time"
 
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
@@ -31,6 +34,7 @@ func runServe(args []string, stderr io.Writer) int {
 		leaderNamespace string
 		leaderID        string
 		gracePeriod     time.Duration
+		addressPool     string
 	)
 	common.register(fs, ":9901")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty")
@@ -40,10 +44,17 @@ func runServe(args []string, stderr io.Writer) int {
 		"namespace of the leader-election Lease ($POD_NAMESPACE by default; required out of cluster)")
 	fs.StringVar(&leaderID, "leader-election-id", "turnpike.turnpike.dev", "name of the leader-election Lease")
 	fs.DurationVar(&gracePeriod, "shutdown-grace-period", 45*time.Second, "how long shutdown may take in all (must exceed --drain-timeout)")
+	fs.StringVar(&addressPool, "gateway-address-pool", "",
+		"CIDR of host-local addresses: each Gateway gets one of its own (or binds its spec.addresses IP) and listens on its listeners' real ports")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
 	if err := common.validate(); err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 2
+	}
+	pool, err := parseAddressPool(addressPool, common.publishList())
+	if err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 2
 	}
@@ -86,6 +97,12 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "turnpike serve: creating the controller manager:", err)
 		return 1
 	}
+	closeAccessLog, err := common.openAccessLog()
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 2
+	}
+	defer closeAccessLog() // after mgr.Start returns: the data plane has flushed the log
 	dataplane := dpserver.New(common.dataplane, log.WithName("dataplane"))
 	if err := mgr.Add(dataplane); err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
@@ -100,20 +117,79 @@ func runServe(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 1
 	}
+	var binder compiler.Binder = compiler.ListenerPortBinder{PublishAddresses: common.publishList()}
+	if pool.IsValid() {
+		binder, err = compiler.NewPoolBinder(pool, poolGateways(mgr.GetClient(), gwapiv1.GatewayController(controllerName)))
+		if err != nil {
+			fmt.Fprintln(stderr, "turnpike serve: --gateway-address-pool:", err)
+			return 2
+		}
+	}
 	_, err = controllers.Setup(mgr, controllers.Options{
 		Publisher:      dataplane,
 		ControllerName: gwapiv1.GatewayController(controllerName),
-		Binder:         compiler.ListenerPortBinder{PublishAddresses: common.publishList()},
+		Binder:         binder,
 		Log:            log,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 1
 	}
-	log.Info("Starting", "version", versionString(), "controllerName", controllerName, "leaderElection", leaderElect)
+	log.Info("Starting", "version", versionString(), "controllerName", controllerName, "leaderElection", leaderElect,
+		"gatewayAddressPool", addressPool)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "Stopped with an error")
 		return 1
 	}
 	return 0
+}
+
+// parseAddressPool reads --gateway-address-pool; the zero Prefix when it is empty.
+// Published addresses make no sense with a pool: every Gateway publishes its own.
+func parseAddressPool(value string, publish []string) (netip.Prefix, error) {
+	if value == "" {
+		return netip.Prefix{}, nil
+	}
+	pool, err := netip.ParsePrefix(value)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("--gateway-address-pool must be a CIDR such as 10.250.0.0/16: %w", err)
+	}
+	if pool != pool.Masked() {
+		return netip.Prefix{}, fmt.Errorf("--gateway-address-pool %s has host bits set; did you mean %s?", pool, pool.Masked())
+	}
+	if len(publish) > 0 {
+		return netip.Prefix{}, fmt.Errorf("--publish-address cannot be combined with --gateway-address-pool: each Gateway publishes its own address")
+	}
+	return pool, nil
+}
+
+// poolGateways lists, from the manager's cache, the Gateways that draw from the
+// address pool: those of the GatewayClasses with our controller name.
+func poolGateways(reader client.Reader, controllerName gwapiv1.GatewayController) func() ([]*gwapiv1.Gateway, error) {
+	return func() ([]*gwapiv1.Gateway, error) {
+		// Cache reads never block on the network; the compile loop only binds
+		// after the caches synced.
+		ctx := context.Background()
+		var classes gwapiv1.GatewayClassList
+		if err := reader.List(ctx, &classes, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("listing GatewayClasses: %w", err)
+		}
+		ours := map[gwapiv1.ObjectName]bool{}
+		for i := range classes.Items {
+			if classes.Items[i].Spec.ControllerName == controllerName {
+				ours[gwapiv1.ObjectName(classes.Items[i].Name)] = true
+			}
+		}
+		var gateways gwapiv1.GatewayList
+		if err := reader.List(ctx, &gateways, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, fmt.Errorf("listing Gateways: %w", err)
+		}
+		var out []*gwapiv1.Gateway
+		for i := range gateways.Items {
+			if ours[gateways.Items[i].Spec.GatewayClassName] {
+				out = append(out, &gateways.Items[i])
+			}
+		}
+		return out, nil
+	}
 }

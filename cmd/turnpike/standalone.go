@@ -58,6 +58,12 @@ func runStandalone(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "turnpike standalone:", err)
 		return 2
 	}
+	closeAccessLog, err := common.openAccessLog()
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike standalone:", err)
+		return 2
+	}
+	defer closeAccessLog() // after serveStandalone returns: the data plane has flushed the log
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serveStandalone(ctx, configDir, binder, common, log); err != nil {

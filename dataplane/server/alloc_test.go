@@ -17,8 +17,8 @@ import (
 
 // TestServeRequestDoesNotAllocate runs the whole handler (snapshot load, route
 // match, header filter, backend choice, forwarding to a real loopback backend,
-// hop-by-hop stripping, X-Forwarded-*) on a reused RequestCtx. Not parallel:
-// allocation counts are process-wide.
+// hop-by-hop stripping, X-Forwarded-*, request metrics) on a reused RequestCtx.
+// Not parallel: allocation counts are process-wide.
 func TestServeRequestDoesNotAllocate(t *testing.T) {
 	backend := startBackendWith(t, "alloc", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") })
 	route := routeTo("r", prefixPath("/api"), ref("ns/alloc:80", 1, backend))

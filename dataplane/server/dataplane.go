@@ -13,6 +13,7 @@ import (
 	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
+	"github.com/turnpike-gateway/turnpike/dataplane/telemetry"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
 
@@ -32,6 +33,10 @@ type DataPlane struct {
 	auth *auth.Runtime
 	// tunnels are the upgraded (WebSocket) connections; they outlive swaps.
 	tunnels *upstream.Tunnels
+	// metrics holds the request counters, across snapshots; nil when off.
+	metrics *telemetry.Registry
+	// accessLog is nil when off.
+	accessLog *telemetry.AccessLog
 
 	// state is what requests read, once each.
 	state atomic.Pointer[state]
@@ -54,15 +59,20 @@ var _ snapshot.Publisher = (*DataPlane)(nil)
 // Start only ties the data plane's end to a context.
 func New(opts Options, log logr.Logger) *DataPlane {
 	opts = opts.withDefaults()
-	return &DataPlane{
-		opts:    opts,
-		log:     log,
-		pools:   upstream.NewPools(opts.Upstream),
-		limits:  ratelimit.NewRegistry(opts.RateLimit, log.WithName("ratelimit")),
-		auth:    auth.NewRuntime(authOptions(opts.Auth, log.WithName("auth"))),
-		tunnels: upstream.NewTunnels(),
-		sockets: map[string]*socket{},
+	dp := &DataPlane{
+		opts:      opts,
+		log:       log,
+		pools:     upstream.NewPools(opts.Upstream),
+		limits:    ratelimit.NewRegistry(opts.RateLimit, log.WithName("ratelimit")),
+		auth:      auth.NewRuntime(authOptions(opts.Auth, log.WithName("auth"))),
+		tunnels:   upstream.NewTunnels(),
+		accessLog: telemetry.NewAccessLog(opts.AccessLog),
+		sockets:   map[string]*socket{},
 	}
+	if !opts.DisableRequestMetrics {
+		dp.metrics = telemetry.NewRegistry()
+	}
+	return dp
 }
 
 // Ready reports whether a snapshot is live, for /readyz.
@@ -127,6 +137,8 @@ func (dp *DataPlane) shutdown() error {
 	}
 	dp.pools.Close()
 	dp.auth.Close()
+	// Last: every request that could log has finished.
+	dp.accessLog.Close()
 	if err := errors.Join(all...); err != nil {
 		return fmt.Errorf("shutting down the data plane: %w", err)
 	}

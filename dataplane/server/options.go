@@ -6,6 +6,7 @@ import (
 
 	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
+	"github.com/turnpike-gateway/turnpike/dataplane/telemetry"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
 
@@ -44,6 +45,13 @@ type Options struct {
 	// OmitRateLimitHeaders leaves RateLimit-Policy and RateLimit off admitted
 	// responses; refused ones (429) always carry them and Retry-After.
 	OmitRateLimitHeaders bool
+	// AccessLog configures the JSON access log; it is off while its Writer is
+	// nil. The data plane writes it until it stops, then flushes it (the Writer
+	// stays open: it belongs to the caller).
+	AccessLog telemetry.AccessLogOptions
+	// DisableRequestMetrics turns off the per-route request counters and
+	// duration histograms (RequestMetrics then reports nothing).
+	DisableRequestMetrics bool
 	// Listen opens a socket; net.Listen when nil. The address is a
 	// snapshot.Listener Key.
 	Listen func(network, address string) (net.Listener, error)

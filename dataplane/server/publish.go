@@ -8,6 +8,7 @@ import (
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/router"
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
+	"github.com/turnpike-gateway/turnpike/dataplane/telemetry"
 	"github.com/turnpike-gateway/turnpike/dataplane/upstream"
 )
 
@@ -17,6 +18,9 @@ type state struct {
 	generation uint64
 	routes     *router.Table
 	plans      map[*snapshot.Route]*routePlan
+	// unrouted counts the requests a Gateway listener accepted that no route
+	// matched; nil when metrics are off.
+	unrouted map[*snapshot.GatewayListener]*telemetry.RouteMetrics
 }
 
 // routePlan is what runs after a route matched.
@@ -30,6 +34,9 @@ type routePlan struct {
 	// applied; the route then answers 500 instead of forwarding without them.
 	unservable bool
 	target     *upstream.Target
+	// metrics are the route's counters for each Gateway listener it is served
+	// on (see metrics.go); empty when metrics are off.
+	metrics []routeMetrics
 }
 
 // Publish makes snap live and returns once new requests are served by it.
@@ -165,5 +172,6 @@ func (dp *DataPlane) buildState(snap *snapshot.Snapshot) (*state, *ratelimit.Bui
 		st.plans[route] = plan
 	}
 	dp.buildAuthPlans(st)
+	dp.bindMetrics(snap, st)
 	return st, limits
 }

@@ -83,7 +83,7 @@ func startEnvironment(ctx context.Context, procs *harness.Processes, workDir str
 		return nil, err
 	}
 	env.turnpike, err = procs.Start("turnpike", turnpikeBinary, "standalone",
-		"--config", configDir, "--admin-address", harness.Loopback(adminPort), "--log-level", "error")
+		"--config", configDir, "--admin-address", harness.Loopback(adminPort), "--log-level", "error", "--access-log", "off")
 	if err != nil {
 		return nil, err
 	}

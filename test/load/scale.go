@@ -103,7 +103,7 @@ func measureServing(ctx context.Context, procs *harness.Processes, workDir, turn
 	}
 	fmt.Fprintf(log, "load: serving %s HTTPRoutes (%.1f MB of YAML)\n", thousands(routes), float64(figures.configBytes)/(1<<20))
 	started := time.Now()
-	process, err := procs.Start("turnpike", turnpike, "standalone", "--config", configDir, "--admin-address", admin, "--log-level", "error")
+	process, err := procs.Start("turnpike", turnpike, "standalone", "--config", configDir, "--admin-address", admin, "--log-level", "error", "--access-log", "off")
 	if err != nil {
 		return figures, err
 	}
