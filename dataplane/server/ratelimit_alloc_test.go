@@ -6,14 +6,10 @@
 package server
 
 import (
-	"bufio"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/turnpike-gateway/turnpike/dataplane/snapshot"
 )
@@ -26,29 +22,12 @@ func TestRateLimitedServeRequestDoesNotAllocate(t *testing.T) {
 		backend := startBackendWith(t, "alloc", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") })
 		route := routeTo("r", prefixPath("/api"), ref("ns/alloc:80", 1, backend))
 		route.RateLimits = []*snapshot.RateLimit{rateLimit(t, "l", "uid/l", 1_000_000_000, time.Hour, counters...)}
-		ln := fasthttputil.NewInmemoryListener()
-		dp, _ := startDataPlane(t, nil, Options{Listen: func(string, string) (net.Listener, error) { return ln, nil }})
-		mustPublish(t, dp, snap(1, listener(1, route)))
-
-		raw := "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nX-Api-Key: k-123\r\n\r\n"
-		var ctx fasthttp.RequestCtx
-		ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-		src := strings.NewReader(raw)
-		br := bufio.NewReader(src)
-		serve := func() {
-			ctx.Request.Reset()
-			ctx.Response.Reset()
-			src.Reset(raw)
-			br.Reset(src)
-			if err := ctx.Request.Read(br); err != nil {
-				t.Fatalf("parsing: %v", err)
-			}
-			dp.serveRequest(&ctx, "127.0.0.1:1")
-			if ctx.Response.StatusCode() != 200 || len(ctx.Response.Header.Peek("RateLimit")) == 0 {
-				t.Fatalf("status %d, RateLimit %q: %s", ctx.Response.StatusCode(), ctx.Response.Header.Peek("RateLimit"), ctx.Response.Body())
-			}
-		}
+		dp := inMemoryDataPlane(t, Options{}, route)
+		serve, ctx := rawServer(t, dp, "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nX-Api-Key: k-123\r\n\r\n")
 		serve() // warm the pools, the counter and the upstream connection
+		if len(ctx.Response.Header.Peek("RateLimit")) == 0 {
+			t.Fatalf("counters %q: no RateLimit header", counters)
+		}
 		if allocs := testing.AllocsPerRun(200, serve); allocs != 0 {
 			t.Errorf("counters %q: a rate-limited request allocates %.1f times, want 0", counters, allocs)
 		}

@@ -6,15 +6,11 @@
 package server
 
 import (
-	"bufio"
 	"io"
-	"net"
 	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttputil"
 
 	"github.com/turnpike-gateway/turnpike/dataplane/telemetry"
 )
@@ -25,28 +21,9 @@ func allocServe(t *testing.T, accessLog telemetry.AccessLogOptions) (*DataPlane,
 	t.Helper()
 	backend := startBackendWith(t, "alloc", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") })
 	route := ruleRoute("store", 0, 0, prefixPath("/api"), ref("shop/alloc:80", 1, backend))
-	ln := fasthttputil.NewInmemoryListener()
-	dp, _ := startDataPlane(t, nil, Options{AccessLog: accessLog, Listen: func(string, string) (net.Listener, error) { return ln, nil }})
-	mustPublish(t, dp, snap(1, listener(1, route)))
-
-	raw := "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nUser-Agent: alloc/1.0\r\n\r\n"
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-	src := strings.NewReader(raw)
-	br := bufio.NewReader(src)
-	return dp, func() {
-		ctx.Request.Reset()
-		ctx.Response.Reset()
-		src.Reset(raw)
-		br.Reset(src)
-		if err := ctx.Request.Read(br); err != nil {
-			t.Fatalf("parsing: %v", err)
-		}
-		dp.serveRequest(&ctx, "127.0.0.1:1")
-		if ctx.Response.StatusCode() != 200 {
-			t.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
-		}
-	}
+	dp := inMemoryDataPlane(t, Options{AccessLog: accessLog}, route)
+	serve, _ := rawServer(t, dp, "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nUser-Agent: alloc/1.0\r\n\r\n")
+	return dp, serve
 }
 
 // TestServeRequestSampledOutDoesNotAllocate: with the access log on, a request

@@ -1,10 +1,8 @@
 package server
 
 import (
-	"bufio"
 	"io"
 	"net"
-	"strings"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -19,28 +17,11 @@ import (
 //	go test -run '^$' -bench 'ServeRequest(Metrics|AccessLog|$)' -count 6 ./dataplane/server/
 func benchServeRequest(b *testing.B, opts Options) {
 	backend := startBackendWith(b, "bench", func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("ok") })
-	ln := fasthttputil.NewInmemoryListener()
-	opts.Listen = func(string, string) (net.Listener, error) { return ln, nil }
-	dp, _ := startDataPlane(b, nil, opts)
-	mustPublish(b, dp, snap(1, listener(1, ruleRoute("store", 0, 0, prefixPath("/api"), ref("shop/bench:80", 1, backend)))))
-	raw := "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nUser-Agent: bench/1.0\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"
-	var ctx fasthttp.RequestCtx
-	ctx.Init(&fasthttp.Request{}, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-	src := strings.NewReader(raw)
-	br := bufio.NewReader(src)
+	dp := inMemoryDataPlane(b, opts, ruleRoute("store", 0, 0, prefixPath("/api"), ref("shop/bench:80", 1, backend)))
+	serve, _ := rawServer(b, dp, "GET /api/items?id=7 HTTP/1.1\r\nHost: a.test\r\nUser-Agent: bench/1.0\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n")
 	b.ReportAllocs()
 	for b.Loop() {
-		ctx.Request.Reset()
-		ctx.Response.Reset()
-		src.Reset(raw)
-		br.Reset(src)
-		if err := ctx.Request.Read(br); err != nil {
-			b.Fatalf("parsing: %v", err)
-		}
-		dp.serveRequest(&ctx, "127.0.0.1:1")
-		if ctx.Response.StatusCode() != 200 {
-			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
-		}
+		serve()
 	}
 }
 
