@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -62,6 +63,11 @@ type CompileLoop struct {
 	// shares their spec safely; it is a copy only so that it does not keep the
 	// whole list it came from alive.
 	lastValidAuth map[types.NamespacedName]*tpv1a1.AuthPolicy
+
+	// changedAt is when the first change event since the last compile started
+	// arrived (Unix nanoseconds, zero when none), for turnpike_change_to_live_seconds.
+	changedAt atomic.Int64
+	metrics   *loopMetrics
 }
 
 // Bounds of the retry after a socket failed to bind (a port still held by a
@@ -80,11 +86,19 @@ func NewCompileLoop(opts LoopOptions) *CompileLoop {
 	if opts.MaxDelay <= 0 {
 		opts.MaxDelay = 200 * time.Millisecond
 	}
-	return &CompileLoop{opts: opts, trigger: make(chan struct{}, 1), lastValidAuth: map[types.NamespacedName]*tpv1a1.AuthPolicy{}}
+	return &CompileLoop{opts: opts, trigger: make(chan struct{}, 1), lastValidAuth: map[types.NamespacedName]*tpv1a1.AuthPolicy{},
+		metrics: newLoopMetrics()}
 }
 
 // Trigger asks for a compile soon. It never blocks.
 func (l *CompileLoop) Trigger() {
+	l.changedAt.CompareAndSwap(0, time.Now().UnixNano())
+	l.wake()
+}
+
+// wake asks for a compile without a change behind it (a bind retry), so that
+// the wait does not count as a change waiting to go live.
+func (l *CompileLoop) wake() {
 	select {
 	case l.trigger <- struct{}{}:
 	default:
@@ -154,8 +168,14 @@ func (l *CompileLoop) settle(ctx context.Context) bool {
 
 func (l *CompileLoop) compileOnce(ctx context.Context) error {
 	started := time.Now()
+	// The events that arrive from here on are covered by the next compile.
+	var changedAt time.Time
+	if nanos := l.changedAt.Swap(0); nanos != 0 {
+		changedAt = time.Unix(0, nanos)
+	}
 	in, err := l.opts.Source(ctx)
 	if err != nil {
+		l.metrics.compiles.WithLabelValues("error").Inc()
 		return err
 	}
 	in.ControllerName = l.opts.ControllerName
@@ -166,6 +186,7 @@ func (l *CompileLoop) compileOnce(ctx context.Context) error {
 	l.generation++
 	snap.Generation = l.generation
 	result := l.opts.Publisher.Publish(snap)
+	l.metrics.published(snap, result, started, changedAt)
 	compiler.ApplyPublishResult(&report, result)
 	if len(result.BindErrors) > 0 {
 		// Nothing else may change for a long time, so the loop asks itself to
@@ -174,7 +195,7 @@ func (l *CompileLoop) compileOnce(ctx context.Context) error {
 		for key, bindErr := range result.BindErrors {
 			l.opts.Log.Error(bindErr, "Listener socket could not be bound; retrying", "socket", key, "after", retry)
 		}
-		time.AfterFunc(retry, l.Trigger)
+		time.AfterFunc(retry, l.wake)
 	} else {
 		l.bindRetry = 0
 	}
@@ -230,10 +251,11 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 			slices     discoveryv1.EndpointSliceList
 			secrets    corev1.SecretList
 			namespaces corev1.NamespaceList
+			configMaps corev1.ConfigMapList
 			rateLimits tpv1a1.RateLimitPolicyList
 			auths      tpv1a1.AuthPolicyList
 		)
-		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces, &rateLimits, &auths}
+		lists := []client.ObjectList{&classes, &gateways, &routes, &grants, &services, &slices, &secrets, &namespaces, &configMaps, &rateLimits, &auths}
 		for _, list := range lists {
 			if err := reader.List(ctx, list, client.UnsafeDisableDeepCopy); err != nil {
 				return in, fmt.Errorf("listing %T from the cache: %w", list, err)
@@ -247,6 +269,7 @@ func CacheSource(reader client.Reader) func(ctx context.Context) (compiler.Input
 		in.EndpointSlices = pointers(slices.Items)
 		in.Secrets = pointers(secrets.Items)
 		in.Namespaces = pointers(namespaces.Items)
+		in.ConfigMaps = pointers(configMaps.Items)
 		in.RateLimitPolicies = pointers(rateLimits.Items)
 		in.AuthPolicies = pointers(auths.Items)
 		return in, nil

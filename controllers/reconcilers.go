@@ -54,7 +54,9 @@ func (r triggerReconciler) Reconcile(context.Context, reconcile.Request) (reconc
 // SetupReconcilers registers one thin reconciler per watched kind. They run on every
 // replica (not only the leader) because every replica serves traffic.
 func SetupReconcilers(mgr ctrl.Manager, loop *CompileLoop) error {
-	for _, kind := range watchedKinds() {
+	kinds := append(watchedKinds(), watchedKind{"configmap", &corev1.ConfigMap{},
+		predicate.And(predicate.ResourceVersionChangedPredicate{}, namedByGatewayClass(mgr.GetClient()))})
+	for _, kind := range kinds {
 		err := ctrl.NewControllerManagedBy(mgr).
 			Named(kind.name).
 			For(kind.object).
@@ -66,4 +68,25 @@ func SetupReconcilers(mgr ctrl.Manager, loop *CompileLoop) error {
 		}
 	}
 	return nil
+}
+
+// namedByGatewayClass passes the ConfigMaps that some GatewayClass names in
+// parametersRef: the compiler reads no other, and a busy cluster changes
+// ConfigMaps all the time. A class that starts naming a ConfigMap triggers a
+// compile through its own event.
+func namedByGatewayClass(reader client.Reader) predicate.Predicate {
+	return predicate.NewPredicateFuncs(func(obj client.Object) bool {
+		var classes gwapiv1.GatewayClassList
+		if err := reader.List(context.Background(), &classes, client.UnsafeDisableDeepCopy); err != nil {
+			return true // compiling once too often is harmless; missing a change is not
+		}
+		for i := range classes.Items {
+			ref := classes.Items[i].Spec.ParametersRef
+			if ref != nil && ref.Group == "" && ref.Kind == "ConfigMap" && ref.Name == obj.GetName() &&
+				ref.Namespace != nil && string(*ref.Namespace) == obj.GetNamespace() {
+				return true
+			}
+		}
+		return false
+	})
 }

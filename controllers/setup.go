@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/go-logr/logr"
@@ -20,15 +21,26 @@ type Options struct {
 	ControllerName gwapiv1.GatewayController
 	// Binder is the binding strategy of the run mode.
 	Binder compiler.Binder
-	Log    logr.Logger
+	// GatewayServices, when set, makes the leader provision one Service per
+	// Gateway, and the listeners bind the container ports those Services map onto
+	// (compiler.ServiceBinder); Binder must then be nil.
+	GatewayServices *GatewayServiceOptions
+	Log             logr.Logger
 }
 
 // Setup adds the whole in-cluster pipeline to a manager: the thin reconcilers, the
-// compile loop (every replica) and the status writer (leader only). cmd and the
+// compile loop (every replica), the status writer (leader only) and, with
+// GatewayServices, the provisioner of per-Gateway Services (leader only). cmd and the
 // integration tests wire through this one function, so the tests exercise what ships.
 func Setup(mgr ctrl.Manager, opts Options) (*CompileLoop, error) {
 	if opts.ControllerName == "" {
 		opts.ControllerName = compiler.ControllerName
+	}
+	if opts.GatewayServices != nil {
+		if opts.Binder != nil {
+			return nil, errors.New("per-Gateway Services choose the binding; Options.Binder must be nil")
+		}
+		opts.Binder = compiler.ServiceBinder{Ports: opts.GatewayServices.Ports}
 	}
 	writer := NewStatusWriter(mgr.GetClient(), opts.ControllerName, opts.Log.WithName("status"))
 	loop := NewCompileLoop(LoopOptions{
@@ -48,6 +60,11 @@ func Setup(mgr ctrl.Manager, opts Options) (*CompileLoop, error) {
 	}
 	if err := SetupReconcilers(mgr, loop); err != nil {
 		return nil, err
+	}
+	if opts.GatewayServices != nil {
+		if err := SetupGatewayServices(mgr, opts.ControllerName, *opts.GatewayServices, opts.Log.WithName("gatewayservice")); err != nil {
+			return nil, err
+		}
 	}
 	return loop, nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
 )
@@ -21,8 +23,11 @@ import (
 type adminServer struct {
 	address string
 	ready   func() bool
-	metrics http.Handler
-	log     logr.Logger
+	// registry holds the metrics this process registers itself; gatherers adds
+	// other registries (controller-runtime's) to what /metrics serves.
+	registry  *prometheus.Registry
+	gatherers prometheus.Gatherers
+	log       logr.Logger
 }
 
 func (a *adminServer) handler(ctx context.Context) http.Handler {
@@ -45,20 +50,35 @@ func (a *adminServer) handler(ctx context.Context) http.Handler {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	if a.metrics != nil {
-		mux.Handle("/metrics", a.metrics)
+	if len(a.gatherers) > 0 {
+		mux.Handle("/metrics", promhttp.HandlerFor(a.gatherers, promhttp.HandlerOpts{}))
 	}
 	return mux
 }
 
 // newAdminServer is the admin server of a data plane, with its metrics.
 func newAdminServer(address string, dataplane *dpserver.DataPlane, log logr.Logger) (*adminServer, error) {
-	metrics, err := metricsHandler(dataplane)
+	registry, err := metricsRegistry(dataplane)
 	if err != nil {
 		return nil, fmt.Errorf("registering metrics: %w", err)
 	}
-	return &adminServer{address: address, ready: dataplane.Ready, metrics: metrics, log: log}, nil
+	return &adminServer{address: address, ready: dataplane.Ready, registry: registry,
+		gatherers: prometheus.Gatherers{registry}, log: log}, nil
 }
+
+// register adds collectors (the compile loop's) to /metrics, before Start.
+func (a *adminServer) register(collectors ...prometheus.Collector) error {
+	for _, c := range collectors {
+		if err := a.registry.Register(c); err != nil {
+			return fmt.Errorf("registering metrics: %w", err)
+		}
+	}
+	return nil
+}
+
+// gather adds another registry's metrics to /metrics, before Start:
+// controller-runtime's reconcile, work-queue and client metrics in a cluster.
+func (a *adminServer) gather(g prometheus.Gatherer) { a.gatherers = append(a.gatherers, g) }
 
 // NeedLeaderElection is false: every replica reports its own health.
 func (a *adminServer) NeedLeaderElection() bool { return false }

@@ -7,9 +7,14 @@ import (
 	"math"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/turnpike-gateway/turnpike/controllers"
+	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	dpserver "github.com/turnpike-gateway/turnpike/dataplane/server"
 )
@@ -165,4 +170,63 @@ func parseFlags(fs *flag.FlagSet, args []string) (exitCode int, ok bool) {
 		return 2, false
 	}
 	return 0, true
+}
+
+// gatewayServiceFlags are `turnpike serve`'s flags for per-Gateway Services.
+type gatewayServiceFlags struct {
+	mode         string
+	portRange    string
+	podSelector  string
+	podNamespace string
+}
+
+// Values of --gateway-service-mode.
+const (
+	gatewayServiceModeNone       = "none"
+	gatewayServiceModePerGateway = "perGateway"
+)
+
+func (g *gatewayServiceFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.mode, "gateway-service-mode", gatewayServiceModeNone,
+		"perGateway: the leader gives every Gateway a Service (LoadBalancer unless its GatewayClass's parameters say otherwise) that maps its listener ports onto container ports; none: listeners bind their own ports")
+	fs.StringVar(&g.portRange, "gateway-service-port-range", compiler.DefaultPortRange.String(),
+		"with perGateway: the container ports listeners bind, FIRST-LAST")
+	fs.StringVar(&g.podSelector, "gateway-service-pod-selector", "",
+		"with perGateway: labels of Turnpike's pods (k=v,k=v), whose addresses back every Gateway's Service")
+	fs.StringVar(&g.podNamespace, "gateway-service-pod-namespace", os.Getenv("POD_NAMESPACE"),
+		"with perGateway: namespace of Turnpike's pods ($POD_NAMESPACE by default)")
+}
+
+// options checks the flags and returns the per-Gateway Service options, nil in
+// mode none. adminAddress is --admin-address, whose port must lie outside the
+// range; exclusive lists other flags set that choose the binding instead.
+func (g *gatewayServiceFlags) options(adminAddress string, exclusive ...string) (*controllers.GatewayServiceOptions, error) {
+	switch g.mode {
+	case gatewayServiceModeNone:
+		return nil, nil
+	case gatewayServiceModePerGateway:
+	default:
+		return nil, fmt.Errorf("--gateway-service-mode must be %s or %s, not %q", gatewayServiceModePerGateway, gatewayServiceModeNone, g.mode)
+	}
+	if len(exclusive) > 0 {
+		return nil, fmt.Errorf("--gateway-service-mode=%s cannot be combined with %s: a Gateway's address is its Service's",
+			g.mode, strings.Join(exclusive, " or "))
+	}
+	ports, err := compiler.ParsePortRange(g.portRange)
+	if err != nil {
+		return nil, fmt.Errorf("--gateway-service-port-range: %w", err)
+	}
+	if _, port, err := net.SplitHostPort(adminAddress); err == nil {
+		if n, err := strconv.ParseInt(port, 10, 32); err == nil && ports.Contains(int32(n)) {
+			return nil, fmt.Errorf("--gateway-service-port-range %s holds the admin port %d; move one of them", ports, n)
+		}
+	}
+	podLabels, err := labels.ConvertSelectorToLabelsMap(g.podSelector)
+	if err != nil || len(podLabels) == 0 {
+		return nil, fmt.Errorf("--gateway-service-pod-selector must name the labels of Turnpike's pods, such as app.kubernetes.io/name=turnpike (got %q)", g.podSelector)
+	}
+	if g.podNamespace == "" {
+		return nil, fmt.Errorf("--gateway-service-pod-namespace is required with --gateway-service-mode=%s when $POD_NAMESPACE is not set", g.mode)
+	}
+	return &controllers.GatewayServiceOptions{Ports: ports, PodNamespace: g.podNamespace, PodLabels: podLabels}, nil
 }

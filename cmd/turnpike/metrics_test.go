@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/turnpike-gateway/turnpike/controllers"
 	"github.com/turnpike-gateway/turnpike/dataplane/auth"
 	"github.com/turnpike-gateway/turnpike/dataplane/ratelimit"
 	"github.com/turnpike-gateway/turnpike/dataplane/telemetry"
@@ -218,6 +219,11 @@ func gatheredFamilies(t *testing.T) map[string]map[string]bool {
 	registry, err := metricsRegistry(everything)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range controllers.NewCompileLoop(controllers.LoopOptions{}).Collectors() {
+		if err := registry.Register(c); err != nil {
+			t.Fatal(err)
+		}
 	}
 	families, err := registry.Gather()
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/config"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
@@ -35,6 +36,7 @@ func runServe(args []string, stderr io.Writer) int {
 		leaderID        string
 		gracePeriod     time.Duration
 		addressPool     string
+		gatewayServices gatewayServiceFlags
 	)
 	common.register(fs, ":9901")
 	fs.StringVar(&kubeconfig, "kubeconfig", "", "path to a kubeconfig; in-cluster config or $KUBECONFIG when empty")
@@ -46,6 +48,7 @@ func runServe(args []string, stderr io.Writer) int {
 	fs.DurationVar(&gracePeriod, "shutdown-grace-period", 45*time.Second, "how long shutdown may take in all (must exceed --drain-timeout)")
 	fs.StringVar(&addressPool, "gateway-address-pool", "",
 		"CIDR of host-local addresses: each Gateway gets one of its own (or binds its spec.addresses IP) and listens on its listeners' real ports")
+	gatewayServices.register(fs)
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -54,6 +57,18 @@ func runServe(args []string, stderr io.Writer) int {
 		return 2
 	}
 	pool, err := parseAddressPool(addressPool, common.publishList())
+	if err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 2
+	}
+	var otherBindings []string
+	if addressPool != "" {
+		otherBindings = append(otherBindings, "--gateway-address-pool")
+	}
+	if len(common.publishList()) > 0 {
+		otherBindings = append(otherBindings, "--publish-address")
+	}
+	serviceOptions, err := gatewayServices.options(common.adminAddress, otherBindings...)
 	if err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 2
@@ -118,6 +133,9 @@ func runServe(args []string, stderr io.Writer) int {
 		return 1
 	}
 	var binder compiler.Binder = compiler.ListenerPortBinder{PublishAddresses: common.publishList()}
+	if serviceOptions != nil {
+		binder = nil // per-Gateway Services bind through their own ServiceBinder
+	}
 	if pool.IsValid() {
 		binder, err = compiler.NewPoolBinder(pool, poolGateways(mgr.GetClient(), gwapiv1.GatewayController(controllerName)))
 		if err != nil {
@@ -125,18 +143,26 @@ func runServe(args []string, stderr io.Writer) int {
 			return 2
 		}
 	}
-	_, err = controllers.Setup(mgr, controllers.Options{
-		Publisher:      dataplane,
-		ControllerName: gwapiv1.GatewayController(controllerName),
-		Binder:         binder,
-		Log:            log,
+	loop, err := controllers.Setup(mgr, controllers.Options{
+		Publisher:       dataplane,
+		ControllerName:  gwapiv1.GatewayController(controllerName),
+		Binder:          binder,
+		GatewayServices: serviceOptions,
+		Log:             log,
 	})
 	if err != nil {
 		fmt.Fprintln(stderr, "turnpike serve:", err)
 		return 1
 	}
+	// /metrics: the compile loop's metrics, and controller-runtime's (reconciles
+	// and their errors per controller, work queues, API client, leader election).
+	if err := admin.register(loop.Collectors()...); err != nil {
+		fmt.Fprintln(stderr, "turnpike serve:", err)
+		return 1
+	}
+	admin.gather(ctrlmetrics.Registry)
 	log.Info("Starting", "version", versionString(), "controllerName", controllerName, "leaderElection", leaderElect,
-		"gatewayAddressPool", addressPool)
+		"gatewayAddressPool", addressPool, "gatewayServiceMode", gatewayServices.mode)
 	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
 		log.Error(err, "Stopped with an error")
 		return 1

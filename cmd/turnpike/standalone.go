@@ -106,6 +106,9 @@ func serveStandalone(ctx context.Context, dir string, binder compiler.Binder, co
 	if err != nil {
 		return err
 	}
+	if err := admin.register(loop.Collectors()...); err != nil {
+		return err
+	}
 	log.Info("Starting standalone", "version", versionString(), "config", dir)
 
 	ctx, cancel := context.WithCancel(ctx)

@@ -58,6 +58,7 @@ type poolAssignment struct {
 	uid       types.UID
 	addresses []gwapiv1.GatewaySpecAddress
 	ip        netip.Addr // valid when err is nil
+	fromPool  bool       // ip was assigned, not requested
 	err       *BindError
 }
 
@@ -105,7 +106,7 @@ func (b *PoolBinder) Bind(gw *gwapiv1.Gateway) (Binding, *BindError) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	a, known := b.assigned[key]
-	if !known || a.uid != gw.UID || !reflect.DeepEqual(a.addresses, gw.Spec.Addresses) {
+	if !known || a.uid != gw.UID || !reflect.DeepEqual(a.addresses, gw.Spec.Addresses) || b.publishesOther(gw, a) {
 		all, err := b.gateways()
 		if err != nil {
 			return Binding{}, &BindError{Reason: gwapiv1.GatewayReasonAddressNotAssigned,
@@ -160,7 +161,7 @@ func (b *PoolBinder) assign(gateways []*gwapiv1.Gateway) map[types.NamespacedNam
 			a.err = bindErr
 		case dynamic:
 			if ip, ok := b.kept(gw, held); ok {
-				a.ip = ip
+				a.ip, a.fromPool = ip, true
 				held[ip] = holder{key: key}
 			} else {
 				pending = append(pending, gw)
@@ -182,7 +183,7 @@ func (b *PoolBinder) assign(gateways []*gwapiv1.Gateway) map[types.NamespacedNam
 		key := types.NamespacedName{Namespace: gw.Namespace, Name: gw.Name}
 		a := poolAssignment{uid: gw.UID, addresses: gw.Spec.Addresses}
 		if ip, ok := b.probe(key, held); ok {
-			a.ip = ip
+			a.ip, a.fromPool = ip, true
 			held[ip] = holder{key: key}
 		} else {
 			a.err = &BindError{Reason: gwapiv1.GatewayReasonAddressNotAssigned,
@@ -215,6 +216,24 @@ func (b *PoolBinder) kept(gw *gwapiv1.Gateway, held map[netip.Addr]holder) (neti
 		}
 	}
 	return netip.Addr{}, false
+}
+
+// publishesOther says whether gw's status publishes a pool address other than
+// the one assigned: the leader's choice, which a replica that chose differently
+// (before it saw that Gateway's elders) must follow.
+func (b *PoolBinder) publishesOther(gw *gwapiv1.Gateway, a poolAssignment) bool {
+	if !a.fromPool {
+		return false
+	}
+	for _, address := range gw.Status.Addresses {
+		if address.Type != nil && *address.Type != gwapiv1.IPAddressType {
+			continue
+		}
+		if ip, err := netip.ParseAddr(address.Value); err == nil && b.assignable(ip) && ip != a.ip {
+			return true
+		}
+	}
+	return false
 }
 
 // probe returns the first free address at or after the hash of key.

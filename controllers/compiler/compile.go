@@ -58,8 +58,14 @@ func Compile(in Input) (*snapshot.Snapshot, Report) {
 	if c.binder == nil {
 		c.binder = ListenerPortBinder{}
 	}
+	if b, ok := c.binder.(InputBinder); ok {
+		// A binder whose choices depend on other objects (the per-Gateway
+		// Services) sees this compile's input, and only it.
+		in.ControllerName = c.controllerName
+		c.binder = b.ForInput(in)
+	}
 
-	c.compileGatewayClasses(in.GatewayClasses)
+	c.compileGatewayClasses(in.GatewayClasses, in.ConfigMaps)
 	c.compileGateways(in.Gateways, in.Secrets)
 	c.assignSockets()
 	c.compileHTTPRoutes(in.HTTPRoutes)

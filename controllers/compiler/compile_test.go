@@ -26,6 +26,9 @@ type testConfig struct {
 	Kind             string   `json:"kind"`
 	ControllerName   string   `json:"controllerName,omitempty"`
 	PublishAddresses []string `json:"publishAddresses,omitempty"`
+	// ServicePorts selects the ServiceBinder (per-Gateway Services) with this
+	// container port range, "FIRST-LAST".
+	ServicePorts string `json:"servicePorts,omitempty"`
 }
 
 // loadInput reads a multi-document YAML file of Kubernetes objects into an Input.
@@ -79,6 +82,10 @@ func loadInput(t testing.TB, path string) Input {
 			obj := &corev1.Namespace{}
 			decode(obj)
 			in.Namespaces = append(in.Namespaces, obj)
+		case "ConfigMap":
+			obj := &corev1.ConfigMap{}
+			decode(obj)
+			in.ConfigMaps = append(in.ConfigMaps, obj)
 		case "RateLimitPolicy":
 			obj := &tpv1a1.RateLimitPolicy{}
 			decode(obj)
@@ -93,6 +100,13 @@ func loadInput(t testing.TB, path string) Input {
 			in.ControllerName = gwapiv1.GatewayController(config.ControllerName)
 			if config.PublishAddresses != nil {
 				in.Binder = ListenerPortBinder{PublishAddresses: config.PublishAddresses}
+			}
+			if config.ServicePorts != "" {
+				ports, err := ParsePortRange(config.ServicePorts)
+				if err != nil {
+					t.Fatalf("%s: servicePorts: %v", path, err)
+				}
+				in.Binder = ServiceBinder{Ports: ports}
 			}
 		default:
 			t.Fatalf("%s document %d: unknown kind %q", path, i, meta.Kind)

@@ -14,7 +14,9 @@
 // Compile runs in stages, one file each:
 //
 //	gatewayclass.go  our GatewayClasses and their supported features
-//	gateway.go       our Gateways, their binding (binder.go) and status
+//	gateway.go       our Gateways, their binding (binder.go; binder_service*.go for
+//	                 per-Gateway Services: container ports, addresses, class
+//	                 parameters) and status
 //	listener.go      listener validation, conflicts and allowedRoutes
 //	sockets.go       listeners grouped onto the sockets the data plane binds
 //	httproute.go     parentRefs, attachment, hostname intersection (hostnames.go)

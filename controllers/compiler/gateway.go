@@ -51,7 +51,7 @@ func (c *compiler) compileGateways(gateways []*gwapiv1.Gateway, secrets []*corev
 		if infra := gw.Spec.Infrastructure; infra != nil && infra.ParametersRef != nil {
 			ref := infra.ParametersRef
 			state.rejectReason = gwapiv1.GatewayReasonInvalidParameters
-			state.rejectMessage = fmt.Sprintf("infrastructure.parametersRef %s is not supported: Turnpike has no parameters kind; remove parametersRef.",
+			state.rejectMessage = fmt.Sprintf("infrastructure.parametersRef %s is not supported: Turnpike takes parameters per GatewayClass (its parametersRef), and per Gateway only spec.infrastructure labels and annotations; remove parametersRef.",
 				describeGroupKindName(ref.Group, ref.Kind, nil, ref.Name))
 		} else {
 			binding, bindErr := c.binder.Bind(gw)

@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
@@ -21,24 +22,23 @@ var supportedFeatures = []gwapiv1.FeatureName{
 }
 
 // compileGatewayClasses reports on every GatewayClass with our controller name and
-// remembers which ones are Accepted: only their Gateways are ours.
-func (c *compiler) compileGatewayClasses(classes []*gwapiv1.GatewayClass) {
+// remembers which ones are Accepted: only their Gateways are ours. A class may name
+// a ConfigMap of ServiceParameters in parametersRef; one that cannot be used (another
+// kind, missing, malformed) leaves the class not Accepted rather than silently
+// ignored.
+func (c *compiler) compileGatewayClasses(classes []*gwapiv1.GatewayClass, configMaps []*corev1.ConfigMap) {
+	index := configMapIndex(configMaps)
 	for _, class := range classes {
 		if class == nil || class.Spec.ControllerName != c.controllerName {
 			continue
 		}
 		accepted := condition(gwapiv1.GatewayClassConditionStatusAccepted, true,
 			gwapiv1.GatewayClassReasonAccepted, "The GatewayClass is accepted by Turnpike.", class.Generation)
-		if ref := class.Spec.ParametersRef; ref != nil {
-			// Turnpike has no parameters kind yet, so any reference is one it cannot
-			// resolve; accepting it would silently ignore what the user asked for.
-			accepted = condition(gwapiv1.GatewayClassConditionStatusAccepted, false,
-				gwapiv1.GatewayClassReasonInvalidParameters,
-				fmt.Sprintf("parametersRef %s is not supported: Turnpike has no parameters kind; remove parametersRef.",
-					describeGroupKindName(ref.Group, ref.Kind, ref.Namespace, ref.Name)),
-				class.Generation)
-		} else {
+		if _, message, ok := classParameters(class, index); ok {
 			c.acceptedClasses[class.Name] = true
+		} else {
+			accepted = condition(gwapiv1.GatewayClassConditionStatusAccepted, false,
+				gwapiv1.GatewayClassReasonInvalidParameters, message, class.Generation)
 		}
 		c.report.GatewayClasses[class.Name] = &GatewayClassResult{
 			Generation:        class.Generation,

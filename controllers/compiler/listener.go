@@ -289,8 +289,11 @@ func (l *listenerState) notServedMessage() string {
 	switch {
 	case l.gateway.rejectReason != "":
 		return "The Gateway is not accepted: " + l.gateway.rejectMessage
-	case l.gateway.bindErr != nil:
+	case l.gateway.bindErr != nil && l.gateway.bindErr.Reason == gwapiv1.GatewayReasonAddressNotUsable:
 		return "The Gateway's address cannot be used: " + l.gateway.bindErr.Message
+	case l.gateway.bindErr != nil:
+		// No address yet (AddressNotAssigned), or no port for it (NoResources).
+		return "The Gateway is not Programmed: " + l.gateway.bindErr.Message
 	case l.rejectReason != "":
 		return "The listener is not accepted: " + l.rejectMessage
 	case l.conflictReason != "":

@@ -45,6 +45,7 @@ func shuffleInput(rng *rand.Rand, in Input) Input {
 	out.EndpointSlices = shuffled(rng, in.EndpointSlices)
 	out.Secrets = shuffled(rng, in.Secrets)
 	out.Namespaces = shuffled(rng, in.Namespaces)
+	out.ConfigMaps = shuffled(rng, in.ConfigMaps)
 	out.RateLimitPolicies = shuffled(rng, in.RateLimitPolicies)
 	out.AuthPolicies = shuffled(rng, in.AuthPolicies)
 	return out
@@ -83,6 +84,7 @@ func deepCopyInput(in Input) Input {
 	out.EndpointSlices = deepCopyAll(in.EndpointSlices, (*discoveryv1.EndpointSlice).DeepCopy)
 	out.Secrets = deepCopyAll(in.Secrets, (*corev1.Secret).DeepCopy)
 	out.Namespaces = deepCopyAll(in.Namespaces, (*corev1.Namespace).DeepCopy)
+	out.ConfigMaps = deepCopyAll(in.ConfigMaps, (*corev1.ConfigMap).DeepCopy)
 	out.RateLimitPolicies = deepCopyAll(in.RateLimitPolicies, (*tpv1a1.RateLimitPolicy).DeepCopy)
 	out.AuthPolicies = deepCopyAll(in.AuthPolicies, (*tpv1a1.AuthPolicy).DeepCopy)
 	return out
@@ -124,6 +126,7 @@ func TestCompileSkipsNilObjects(t *testing.T) {
 	in.EndpointSlices = append(in.EndpointSlices, nil)
 	in.ReferenceGrants = append(in.ReferenceGrants, nil)
 	in.Namespaces = append(in.Namespaces, nil)
+	in.ConfigMaps = append(in.ConfigMaps, nil)
 	in.RateLimitPolicies = append(in.RateLimitPolicies, nil)
 	in.AuthPolicies = append(in.AuthPolicies, nil)
 	snap, report = Compile(in)

@@ -32,6 +32,10 @@ type Input struct {
 	Secrets         []*corev1.Secret
 	// Namespaces are needed for allowedRoutes.namespaces.from=Selector.
 	Namespaces []*corev1.Namespace
+	// ConfigMaps hold the parameters GatewayClasses name in parametersRef
+	// (ServiceParameters); others are ignored. Standalone mode reads none, so its
+	// Input dumps leave the field out when empty.
+	ConfigMaps []*corev1.ConfigMap `json:",omitempty"`
 
 	// RateLimitPolicies are compiled into the RateLimits of the routes they apply to.
 	RateLimitPolicies []*tpv1a1.RateLimitPolicy

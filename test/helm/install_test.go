@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -20,6 +21,7 @@ import (
 	gwapiv1 "sigs.k8s.io/gateway-api/apis/v1"
 
 	"github.com/turnpike-gateway/turnpike/controllers"
+	"github.com/turnpike-gateway/turnpike/controllers/compiler"
 	"github.com/turnpike-gateway/turnpike/test/internal/harness"
 )
 
@@ -45,11 +47,23 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 	}
 	ctx := context.Background()
 
+	ports, err := harness.FreePorts(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The listener binds containerPort, the one port of the range: free on this
+	// machine, as a pod's own ports are in a cluster.
+	adminAddress, containerPort := harness.Loopback(ports[0]), ports[1]
+
 	// The administrator installs the chart, Gateway API CRDs included, and upgrades it
-	// once: CRDs shipped as templates must survive an upgrade.
+	// once: CRDs shipped as templates must survive an upgrade. The GatewayClass makes
+	// ClusterIP Services: the API server gives them an address at once, while a
+	// LoadBalancer would wait for a load balancer that envtest does not have.
 	adminKubeconfig := harness.WriteKubeconfig(t, env, envtest.User{Name: "admin", Groups: []string{"system:masters"}})
 	install := []string{"--kubeconfig", adminKubeconfig, "--namespace", releaseNamespace,
-		"--set", "gatewayAPI.installCRDs=true", "--timeout", "2m"}
+		"--set", "gatewayAPI.installCRDs=true", "--timeout", "2m",
+		"--set", "gatewayClass.serviceParameters.serviceType=ClusterIP",
+		"--set", fmt.Sprintf("gatewayServices.portRange=%d-%d", containerPort, containerPort)}
 	mustHelm(t, append([]string{"install", releaseName, chartDir, "--create-namespace"}, install...)...)
 	mustHelm(t, append([]string{"upgrade", releaseName, chartDir}, install...)...)
 
@@ -70,11 +84,6 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + releaseNamespace,
 			"system:authenticated"},
 	})
-	ports, err := harness.FreePorts(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	adminAddress, listenerPort := harness.Loopback(ports[0]), ports[1]
 	// The image's entrypoint is the turnpike binary; the Deployment's args start with
 	// the "serve" command.
 	var args []string
@@ -98,8 +107,7 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"},
 		Spec: gwapiv1.GatewaySpec{
 			GatewayClassName: gatewayClassName,
-			Addresses:        []gwapiv1.GatewaySpecAddress{{Type: ptr.To(gwapiv1.IPAddressType), Value: "127.0.0.1"}},
-			Listeners:        []gwapiv1.Listener{{Name: "http", Port: gwapiv1.PortNumber(listenerPort), Protocol: gwapiv1.HTTPProtocolType}},
+			Listeners:        []gwapiv1.Listener{{Name: "http", Port: 80, Protocol: gwapiv1.HTTPProtocolType}},
 		},
 	})
 	mustCreate(&corev1.Service{
@@ -129,6 +137,30 @@ func TestInstallGrantsEnoughRBAC(t *testing.T) {
 			return err
 		}
 		return conditionTrue(gateway.Status.Conditions, "Programmed", gateway.Generation)
+	})
+	// The leader created the Gateway's Service (create and patch on Services), owned
+	// by the Gateway, mapping :80 onto the container port, and its EndpointSlice
+	// (Turnpike's pods are read in the release namespace); status publishes the
+	// Service's address.
+	waitFor(t, "the Gateway's Service is published", logs, func() error {
+		gateway := &gwapiv1.Gateway{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "default", Name: "web"}, gateway); err != nil {
+			return err
+		}
+		service := &corev1.Service{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: "default", Name: compiler.GatewayServiceName("web")}, service); err != nil {
+			return err
+		}
+		if len(service.OwnerReferences) != 1 || service.OwnerReferences[0].UID != gateway.UID {
+			return fmt.Errorf("the Service's ownerReferences %+v do not name the Gateway (UID %s)", service.OwnerReferences, gateway.UID)
+		}
+		if len(service.Spec.Ports) != 1 || service.Spec.Ports[0].TargetPort.IntValue() != containerPort {
+			return fmt.Errorf("the Service's ports %+v do not map :80 onto %d", service.Spec.Ports, containerPort)
+		}
+		if len(gateway.Status.Addresses) != 1 || gateway.Status.Addresses[0].Value != service.Spec.ClusterIP {
+			return fmt.Errorf("status.addresses %+v, want the Service's cluster IP %s", gateway.Status.Addresses, service.Spec.ClusterIP)
+		}
+		return k8s.Get(ctx, client.ObjectKeyFromObject(service), &discoveryv1.EndpointSlice{})
 	})
 	waitFor(t, "the HTTPRoute is Accepted by the Gateway", logs, func() error {
 		route := &gwapiv1.HTTPRoute{}
