@@ -1,10 +1,5 @@
 package problem
 
-import (
-	"encoding/json"
-	"fmt"
-)
-
 // ContentType is the media type of every problem body (RFC 9457 section 3).
 const ContentType = "application/problem+json"
 
@@ -29,15 +24,11 @@ type Problem struct {
 // Body returns the rendered JSON document. It is shared: callers must not modify it.
 func (p *Problem) Body() []byte { return p.body }
 
-// newProblem renders the body once. A failure to marshal four strings and an int is
-// a programmer error, hence the panic at package initialisation.
+// newProblem renders the body once, with the same code that renders per-request
+// details (AppendBody), so that the two never differ in form.
 func newProblem(slug, title string, status int, detail string) *Problem {
 	p := &Problem{Type: TypeBase + slug, Title: title, Status: status, Detail: detail}
-	body, err := json.Marshal(p)
-	if err != nil {
-		panic(fmt.Sprintf("problem: rendering %q: %v", slug, err))
-	}
-	p.body = body
+	p.body = p.AppendBody(nil, status, detail)
 	return p
 }
 
