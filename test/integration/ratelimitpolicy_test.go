@@ -183,14 +183,7 @@ func TestRateLimitPolicyCRDValidation(t *testing.T) {
 			policy.Name = fmt.Sprintf("p%d", i)
 			tt.mutate(policy)
 			err := k8s.Create(context.Background(), policy)
-			switch {
-			case tt.want == "" && err != nil:
-				t.Fatalf("create rejected: %v", err)
-			case tt.want != "" && err == nil:
-				t.Fatalf("create accepted; want an error with %q", tt.want)
-			case tt.want != "" && !strings.Contains(err.Error(), tt.want):
-				t.Fatalf("error %q does not contain %q", err, tt.want)
-			}
+			checkCreated(t, err, tt.want)
 		})
 	}
 }
@@ -387,4 +380,18 @@ func TestRateLimitPolicyNotEnforcedWhereNotServed(t *testing.T) {
 	eventually(t, "policy Accepted but not Enforced", func() error {
 		return policyStatusIs(ns, "listener", "Accepted", "Unknown", "gw")
 	})
+}
+
+// checkCreated checks the API server's answer to a create: accepted when want is
+// empty, else refused with an error that contains want (a CRD validation message).
+func checkCreated(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Fatalf("create rejected: %v", err)
+	case want != "" && err == nil:
+		t.Fatalf("create accepted; want an error with %q", want)
+	case want != "" && !strings.Contains(err.Error(), want):
+		t.Fatalf("error %q does not contain %q", err, want)
+	}
 }
