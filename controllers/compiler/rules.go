@@ -44,6 +44,11 @@ func (c *compiler) compileRule(rs *routeState, ruleIndex int, rule *gwapiv1.HTTP
 			problems = append(problems, fmt.Sprintf("matches[%d]: %s", matchIndex, err))
 			continue
 		}
+		var problem string
+		if route.Filters, problem = filtersForMatch(filters, route.Path); problem != "" {
+			problems = append(problems, fmt.Sprintf("matches[%d]: %s", matchIndex, problem))
+			continue
+		}
 		routes = append(routes, route)
 	}
 	if len(problems) > 0 {
@@ -62,7 +67,6 @@ func (c *compiler) compileRule(rs *routeState, ruleIndex int, rule *gwapiv1.HTTP
 		route.RouteName = rs.key.Name
 		route.RuleIndex = ruleIndex
 		route.RuleName = ruleName
-		route.Filters = filters
 		route.Backends = backends
 		rs.matches = append(rs.matches, &compiledMatch{
 			route:      route,

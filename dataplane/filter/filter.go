@@ -52,6 +52,11 @@ func build(f snapshot.Filter) (Filter, error) {
 			return nil, fmt.Errorf("requestHeaderModifier is not set")
 		}
 		return newRequestHeaderModifier(f.RequestHeaderModifier), nil
+	case snapshot.FilterRequestRedirect:
+		if f.RequestRedirect == nil {
+			return nil, fmt.Errorf("requestRedirect is not set")
+		}
+		return newRequestRedirect(f.RequestRedirect), nil
 	default:
 		return nil, ErrUnsupported
 	}
