@@ -62,6 +62,10 @@ verify-manifests: ## Fail if config/rbac or config/crd/bases differ from what th
 redis-server: ## Install redis-server (apt-get) when it is not on PATH: the rate-limit tests start real ones.
 	@hack/ensure-redis.sh
 
+.PHONY: conformance
+conformance: ## Gateway API conformance (GATEWAY-HTTP) in a local cluster in its own network namespace; needs root. RUN_TEST=Name runs one test.
+	@RUN_TEST="$(RUN_TEST)" hack/conformance.sh
+
 .PHONY: envtest-bins
 envtest-bins: ## Build (once, then cached) kube-apiserver, etcd, kube-controller-manager and kubectl into bin/k8s.
 	@KUBE_VERSION=$(KUBE_VERSION) hack/build-kube-binaries.sh >/dev/null
