@@ -26,6 +26,7 @@ KUBE_VERSION="${KUBE_VERSION:-v1.37.2}"
 BIN="${ROOT}/bin/conformance"
 OUT="${ROOT}/.cache/conformance"
 LOGS="${OUT}/logs"
+REPORT="reports/v1.6.3-turnpike-report.yaml" # relative to test/conformance
 RUN_TEST="${RUN_TEST:-}"
 CONFORMANCE_FLAGS="${CONFORMANCE_FLAGS:-}"
 VERSION="$(git describe --tags --always --dirty 2>/dev/null || echo dev)"
@@ -92,11 +93,14 @@ finished=${SECONDS}
 
 echo
 echo "conformance: results (full output in ${LOGS}/suite.log, components' logs beside it)"
-# Tests of features Turnpike does not claim are skipped by the suite: not listed.
-grep -E '^\s*--- (PASS|FAIL): TestConformance/[^/ ]+ ' "${LOGS}/suite.log" 2>/dev/null \
-  | sed -E 's/^\s*--- /  /' | sort -k1,1 -k2 || true
+# One line per test that ran, written as it ended (tests of features Turnpike does
+# not claim are skipped by the suite and not listed).
+grep -E '^conformance result: ' "${LOGS}/suite.log" 2>/dev/null | sed -E 's/^conformance result: /  /' | sort -k1,1 -k2 || true
+passed="$(grep -c '^conformance result: PASS' "${LOGS}/suite.log" 2>/dev/null || true)"
+failed="$(grep -c '^conformance result: FAIL' "${LOGS}/suite.log" 2>/dev/null || true)"
+echo "conformance: ${passed:-0} passed, ${failed:-0} failed"
 echo "conformance: build $((built - started))s, cluster and suite $((finished - built))s, total $((finished - started))s"
-if [[ reports/v1.6.3-turnpike-report.yaml -nt "${LOGS}/.started" ]]; then
-  echo "conformance: report written to test/conformance/reports/v1.6.3-turnpike-report.yaml"
+if [[ "${REPORT}" -nt "${LOGS}/.started" ]]; then
+  echo "conformance: report written to test/conformance/${REPORT}"
 fi
 exit "${status}"

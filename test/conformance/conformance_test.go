@@ -4,6 +4,7 @@ package conformance
 
 import (
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"testing"
@@ -55,6 +56,19 @@ func TestConformance(t *testing.T) {
 	}
 	if !explicit["unusable-address"] {
 		opts.UnusableNetworkAddresses = []gwapiv1.GatewaySpecAddress{ipAddress(unusableAddress)}
+	}
+	// Results of parallel tests reach -v output only when the whole suite ends;
+	// this line is written as each test ends, so that an interrupted run still
+	// says what passed (hack/conformance.sh summarises these lines).
+	opts.Hook = func(t *testing.T, test suite.ConformanceTest, _ *suite.ConformanceTestSuite) {
+		result := "PASS"
+		switch {
+		case t.Skipped():
+			return
+		case t.Failed():
+			result = "FAIL"
+		}
+		fmt.Fprintf(os.Stderr, "conformance result: %s %s\n", result, test.ShortName)
 	}
 	conformance.RunConformanceWithOptions(t, opts)
 }
